@@ -1,0 +1,92 @@
+// Turns what a collector recorded into the batch exporters send: links resolved, outputs filled, text bounded.
+import type { ExportBatch, ExportedLog, ExportedStep } from "../exporters/exporter.js";
+import type { Collector } from "./collector.js";
+import type { ResolvedConfig } from "./config.js";
+import { attachLeftovers } from "./linking.js";
+import type { LogRecord } from "./log-record.js";
+import { clip, toText } from "./serialize.js";
+import { outputText, type Step } from "./step.js";
+
+/** Builds the export batch of a sealed collector. Synchronous: everything it reads has settled or timed out. */
+export function buildBatch(collector: Collector, config: ResolvedConfig): ExportBatch {
+  const loose = attachLeftovers(collector.steps, collector.logs);
+  const logs = collector.logs.map((record) => exportLog(collector, record, config));
+  if (collector.droppedSteps && logs.length) logs.at(-1)!.metadata["edge_tracer.dropped_steps"] = collector.droppedSteps;
+  return {
+    resource: { serviceName: config.serviceName, environment: config.environment, versionId: config.versionId },
+    logs,
+    looseSteps: loose.map((step, index) => exportStep(collector, step, index, undefined, config)),
+    maxFieldBytes: config.maxFieldBytes,
+  };
+}
+
+function exportLog(collector: Collector, record: LogRecord, config: ResolvedConfig): ExportedLog {
+  const problems = [...record.problems];
+  const max = config.maxFieldBytes;
+  let output: unknown = record.output;
+  if (output instanceof Promise) {
+    problems.push("output: the promise had not settled when the flush deadline came, exported as null");
+    output = null;
+  }
+  if (!record.outputGiven) {
+    const lastLlm = record.steps.filter((step) => step.kind === "llm").at(-1);
+    output = lastLlm ? (outputText(lastLlm) ?? null) : null;
+  }
+  const input = clipped(toText(record.input), max, "input", problems);
+  const outputText_ = output === null || output === undefined ? null : clipped(toText(output), max, "output", problems);
+  const metadata: Record<string, unknown> = { ...record.metadata };
+  if (problems.length) metadata["edge_tracer.warnings"] = problems;
+  let manualIndex = 0;
+  return {
+    traceId: record.traceId,
+    task_id: record.taskId,
+    session_id: record.sessionId,
+    input: input.text,
+    output: outputText_?.text ?? null,
+    // Raw values travel only when they are structured and whole: a cut JSON text is no raw value.
+    raw_input: isStructured(record.input) && !input.cut ? record.input : undefined,
+    raw_output: record.outputGiven && isStructured(output) && !outputText_?.cut ? output : undefined,
+    metadata,
+    createdAt: record.createdAt,
+    user_id: record.userId,
+    version_id: record.versionId ?? config.versionId,
+    flag: record.flag,
+    environment: config.environment,
+    steps: record.steps.map((step) => exportStep(collector, step, step.kind === "manual" ? manualIndex++ : 0, record, config)),
+  };
+}
+
+function exportStep(collector: Collector, step: Step, index: number, log: LogRecord | undefined, config: ResolvedConfig): ExportedStep {
+  const max = config.maxFieldBytes;
+  const input = step.llm ? step.llm.messages : step.input;
+  const output = step.llm ? outputText(step) : step.output;
+  return {
+    traceId: collector.traceId,
+    spanId: step.spanId,
+    parentSpanId: step.scope.spanId,
+    name: step.name,
+    kind: step.kind,
+    status: step.status === "open" ? "unfinished" : step.status,
+    startTime: step.startTime,
+    endTime: step.endTime ?? step.startTime,
+    firstTokenTime: step.firstTokenTime,
+    error: step.error && { type: step.error.type, message: clip(step.error.message, max) },
+    inputText: input === undefined ? undefined : clip(toText(input), max),
+    outputText: output === undefined ? undefined : clip(toText(output), max),
+    metadata: step.metadata,
+    llm: step.llm,
+    index,
+    taskId: log?.taskId,
+    sessionId: log?.sessionId,
+    logMetadata: log?.metadata,
+  };
+}
+
+function clipped(text: string, max: number, field: string, problems: string[]): { text: string; cut: boolean } {
+  const bounded = clip(text, max);
+  const cut = bounded !== text;
+  if (cut) problems.push(`${field}: longer than maxFieldBytes (${max}), truncated`);
+  return { text: bounded, cut };
+}
+
+const isStructured = (value: unknown) => typeof value === "object" && value !== null;

@@ -1,0 +1,157 @@
+// Everything one invocation records: its scopes, steps and logs, and what is still open.
+// One per request; nothing here is shared between requests.
+import { activeContext } from "../context/storage.js";
+import type { Invocation } from "./invocation.js";
+import { now } from "./clock.js";
+import type { ResolvedConfig } from "./config.js";
+import { newSessionId, newSpanId, newTaskId, newTraceId } from "./ids.js";
+import { claim, claimEarlierSteps } from "./linking.js";
+import type { LogEvent, LogIds, LogRecord } from "./log-record.js";
+import { sanitize } from "./serialize.js";
+import { createScope, inherited, inheritedMetadata, type Scope, type ScopeOptions } from "./scope.js";
+import type { Step, StepKind, StepStatus } from "./step.js";
+import { describeError, warnOnce } from "./warn.js";
+
+export class Collector {
+  /** The public handle of this collector, once an Invocation wraps it. */
+  invocation?: Invocation;
+  readonly traceId = newTraceId();
+  readonly root: Scope;
+  readonly steps: Step[] = [];
+  readonly logs: LogRecord[] = [];
+  /** Steps refused because `maxSteps` was reached; reported on the log. */
+  droppedSteps = 0;
+  /** Once true, the batch has been taken for export: later records belong to no batch of ours. */
+  sealed = false;
+  private readonly sessionId = newSessionId();
+  /** `tracer()` blocks entered and not yet left, oldest first: where sequential root-handle calls belong. */
+  private readonly openScopes: Scope[] = [];
+  /** Open steps and pending log outputs: what a flush waits for. */
+  readonly pending = new Set<Promise<unknown>>();
+  private readonly stepEnds = new Map<Step, () => void>();
+
+  constructor(
+    readonly config: ResolvedConfig,
+    rootOptions: ScopeOptions = {},
+    /** False for the orphan collector: a call with no request to belong to is passed through, not recorded. */
+    readonly recordsCalls = true,
+  ) {
+    this.root = createScope(undefined, rootOptions);
+  }
+
+  /**
+   * The scope a call through the root handle belongs to: the AsyncLocalStorage context when it is ours,
+   * else the innermost `tracer()` block still open, else the root.
+   */
+  currentScope(): Scope {
+    const active = activeContext();
+    if (active?.collector === this) return active.scope;
+    return this.openScopes.at(-1) ?? this.root;
+  }
+
+  enterScope(parent: Scope, options: ScopeOptions): Scope {
+    const scope = createScope(parent, options);
+    this.openScopes.push(scope);
+    return scope;
+  }
+
+  leaveScope(scope: Scope): void {
+    scope.endTime = now();
+    const index = this.openScopes.lastIndexOf(scope);
+    if (index >= 0) this.openScopes.splice(index, 1);
+  }
+
+  /** Records a log and links the earlier steps of its scope to it. Values are snapshotted now: later mutation does not leak in. */
+  addLog(scope: Scope, event: LogEvent): LogIds {
+    const taskId = event.task_id ?? inherited(scope, "task_id") ?? newTaskId();
+    const sessionId = event.session_id ?? inherited(scope, "session_id") ?? this.sessionId;
+    const problems: string[] = [];
+    const keep = (value: unknown, where: string) => {
+      const result = sanitize(value, where);
+      problems.push(...result.problems);
+      return result.value;
+    };
+    if (event.input === undefined) problems.push("input: missing, exported as an empty string");
+    const output = event.output as { then?: unknown } | undefined;
+    const isPromise = typeof output?.then === "function";
+    const record: LogRecord = {
+      taskId,
+      sessionId,
+      scope,
+      traceId: this.traceId,
+      createdAt: now(),
+      input: keep(event.input, "input"),
+      output: isPromise ? Promise.resolve(output) : keep(event.output, "output"),
+      outputGiven: event.output !== undefined,
+      metadata: keep({ ...inheritedMetadata(scope), ...event.metadata }, "metadata") as Record<string, unknown>,
+      userId: event.user_id,
+      versionId: event.version_id,
+      flag: event.flag,
+      problems,
+      steps: [],
+    };
+    claimEarlierSteps(this.steps, record);
+    (Array.isArray(event.steps) ? event.steps : []).forEach((manual, index) => {
+      const step = this.startStep(scope, "manual", String(manual?.name ?? `step ${index + 1}`));
+      if (!step) return;
+      const { name: _name, input, output: stepOutput, ...rest } = (keep(manual, `steps[${index}]`) ?? {}) as Record<string, unknown>;
+      Object.assign(step, { input, output: stepOutput, metadata: rest });
+      claim(step, record);
+      this.endStep(step, "ok");
+    });
+    if (isPromise) {
+      this.track(
+        (record.output as Promise<unknown>).then(
+          (value) => (record.output = keep(value, "output")),
+          (error) => {
+            record.output = null;
+            problems.push(`output: the promise rejected (${describeError(error)}), exported as null`);
+          },
+        ),
+      );
+    }
+    if (problems.length) {
+      warnOnce("log-values", `log() got values it could not keep as given; the log is exported anyway and lists them under \`edge_tracer.warnings\` in its metadata. First one: ${problems[0]}`);
+    }
+    this.logs.push(record);
+    return { task_id: taskId, session_id: sessionId };
+  }
+
+  /** Opens a step, or returns undefined once `maxSteps` is reached (counted, and said on the log). */
+  startStep(scope: Scope, kind: StepKind, name: string): Step | undefined {
+    if (this.steps.length >= this.config.maxSteps) {
+      this.droppedSteps++;
+      warnOnce("max-steps", `an invocation reached \`maxSteps\` (${this.config.maxSteps}); further steps are counted in the log's metadata as \`edge_tracer.dropped_steps\`, not recorded. Raise \`maxSteps\` if you need them.`);
+      return undefined;
+    }
+    const step: Step = { spanId: newSpanId(), kind, scope, name, startTime: now(), status: "open" };
+    this.steps.push(step);
+    this.track(new Promise<void>((resolve) => this.stepEnds.set(step, resolve)));
+    return step;
+  }
+
+  /** Closes a step once; later calls are ignored (a stream can end and be cancelled in one tick). */
+  endStep(step: Step, status: Exclude<StepStatus, "open">, error?: unknown): void {
+    if (step.status !== "open") return;
+    step.status = status;
+    step.endTime = now();
+    if (error !== undefined && !step.error) {
+      step.error = error instanceof Error ? { type: error.name, message: error.message } : { type: "Error", message: String(error) };
+    }
+    this.stepEnds.get(step)?.();
+    this.stepEnds.delete(step);
+  }
+
+  /** Marks every step still open as unfinished: the flush deadline came first. */
+  closeUnfinished(): void {
+    for (const step of this.stepEnds.keys()) this.endStep(step, "unfinished");
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const settled: Promise<unknown> = promise.then(
+      (): unknown => this.pending.delete(settled),
+      (): unknown => this.pending.delete(settled),
+    );
+    this.pending.add(settled);
+  }
+}

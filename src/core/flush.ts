@@ -1,0 +1,69 @@
+// Flush: wait for open steps (streams) within the budget, seal the batch, export it once per destination.
+import { takeOrphans } from "../context/orphans.js";
+import { emptyResult, mergeResults, type ExportBatch, type ExportResult } from "../exporters/exporter.js";
+import { buildBatch } from "./batch.js";
+import { now } from "./clock.js";
+import type { Collector } from "./collector.js";
+import type { Tracer } from "./tracer.js";
+import { describeError, warnOnce } from "./warn.js";
+
+/** Never rejects: the tracer's failures are reported, not thrown. */
+export async function flushCollector(collector: Collector, tracer: Tracer): Promise<ExportResult> {
+  const { config, exporters } = tracer;
+  const deadline = now() + config.flushTimeoutMs;
+  try {
+    // Streams may run almost to the deadline, but export always keeps part of the budget.
+    const exportReserve = Math.min(5_000, config.flushTimeoutMs / 5);
+    await settleWithin(collector.pending, deadline - exportReserve);
+    collector.closeUnfinished();
+    collector.sealed = true;
+    const batch = buildBatch(collector, config);
+    const orphans = takeOrphans();
+    if (orphans) appendBatch(batch, buildBatch(orphans, config));
+    if (!batch.logs.length && !batch.looseSteps.length) return emptyResult();
+
+    const signal = AbortSignal.timeout(Math.max(1, deadline - now()));
+    const fetchFn = config.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const count = batch.logs.length + batch.logs.reduce((n, log) => n + log.steps.length, 0) + batch.looseSteps.length;
+    const results = await Promise.all(
+      exporters.map((exporter) =>
+        exporter.export(batch, { signal, fetch: fetchFn }).catch(
+          (error): ExportResult => ({
+            ...emptyResult(),
+            dropped: count,
+            errors: [{ destination: exporter.name, reason: describeError(error), count }],
+          }),
+        ),
+      ),
+    );
+    const result = mergeResults(results);
+    if (result.errors.length) {
+      const detail = result.errors.map((e) => `${e.destination}: ${e.count} not delivered (${e.reason})`).join("; ");
+      console.warn(`[edge-tracer] export failed for part of trace ${collector.traceId}: ${detail}`);
+    }
+    return result;
+  } catch (error) {
+    warnOnce("flush", `flush failed, this invocation's trace is lost: ${describeError(error)}`);
+    return { ...emptyResult(), errors: [{ destination: "edge-tracer", reason: describeError(error), count: 0 }] };
+  }
+}
+
+/** Resolves when every pending promise settled (new ones included) or the deadline passed. */
+async function settleWithin(pending: Set<Promise<unknown>>, deadline: number): Promise<void> {
+  while (pending.size) {
+    const left = deadline - now();
+    if (left <= 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(pending).then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, left, true))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) return;
+  }
+}
+
+function appendBatch(into: ExportBatch, from: ExportBatch): void {
+  into.logs.push(...from.logs);
+  into.looseSteps.push(...from.looseSteps);
+}

@@ -1,0 +1,63 @@
+// createTracer: validated config and exporters, made once and shared by every invocation.
+import { enableStorage } from "../context/storage.js";
+import { consoleExporter } from "../exporters/console.js";
+import type { Exporter } from "../exporters/exporter.js";
+import { phosphoExporter } from "../exporters/phospho.js";
+import { Collector } from "./collector.js";
+import { resolveConfig, type ResolvedConfig, type TracerConfig } from "./config.js";
+import { Invocation } from "./invocation.js";
+import type { ScopeOptions } from "./scope.js";
+
+const brand = Symbol.for("edge-tracer.tracer");
+
+/** Immutable: a validated config and its exporters. Safe to keep in module scope and share between requests. */
+export interface Tracer {
+  readonly [brand]: true;
+  readonly config: ResolvedConfig;
+  readonly exporters: readonly Exporter[];
+  /** Whether module-level `log()`, `tracer()` and `tracedFetch` can find the current invocation. */
+  readonly hasAsyncLocalStorage: boolean;
+  /** Starts recording one request. Prefer `withTracer` or `instrument`, which also flush it. */
+  startInvocation(options?: ScopeOptions): Invocation;
+}
+
+/**
+ * Validates `config` and returns a tracer. Throws a `ConfigError` naming the field when the config is wrong.
+ * With `apiKey` and `projectId`, traces go to phospho; without them, to the console.
+ *
+ * @example
+ * const tracer = createTracer({ apiKey: env.PHOSPHO_API_KEY, projectId: env.PHOSPHO_PROJECT_ID });
+ */
+export function createTracer(config: TracerConfig = {}): Tracer {
+  const resolved = resolveConfig(config);
+  const exporters = resolved.exporters ?? [
+    resolved.apiKey && resolved.projectId
+      ? phosphoExporter({ apiKey: resolved.apiKey, projectId: resolved.projectId, baseUrl: resolved.baseUrl })
+      : consoleExporter(),
+  ];
+  const tracer: Tracer = {
+    [brand]: true,
+    config: resolved,
+    exporters,
+    hasAsyncLocalStorage: enableStorage(resolved.asyncLocalStorage),
+    startInvocation: (options) => new Invocation(tracer, new Collector(resolved, options)),
+  };
+  return Object.freeze(tracer);
+}
+
+/** True for a value made by {@link createTracer}. */
+export function isTracer(value: unknown): value is Tracer {
+  return (value as Tracer | null)?.[brand] === true;
+}
+
+const tracersByConfig = new WeakMap<object, Tracer>();
+
+/** The tracer for a tracer or config object; a config object is validated once, not per request. */
+export function tracerFrom(tracerOrConfig: Tracer | TracerConfig | undefined): Tracer {
+  if (isTracer(tracerOrConfig)) return tracerOrConfig;
+  const config = tracerOrConfig ?? {};
+  if (typeof config !== "object") return createTracer(config);
+  let tracer = tracersByConfig.get(config);
+  if (!tracer) tracersByConfig.set(config, (tracer = createTracer(config)));
+  return tracer;
+}

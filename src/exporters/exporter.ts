@@ -1,0 +1,96 @@
+// The exporter contract: what a flush hands to each destination, and what it gets back.
+import type { LlmCall, StepKind, StepStatus } from "../core/step.js";
+
+/** What one flush delivered, per destination summed up. Counts are logs plus steps. */
+export interface ExportResult {
+  sent: number;
+  retried: number;
+  dropped: number;
+  errors: Array<{ destination: string; reason: string; count: number }>;
+}
+
+/** A step ready to export: ids resolved from the log that claimed it, text fields bounded by `maxFieldBytes`. */
+export interface ExportedStep {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: StepKind;
+  status: Exclude<StepStatus, "open">;
+  startTime: number;
+  endTime: number;
+  firstTokenTime?: number;
+  error?: { type: string; message: string };
+  /** The step's input as text: the messages sent, or a custom step's input. */
+  inputText?: string;
+  /** The step's output as text: the first choice, or a custom step's output. */
+  outputText?: string;
+  /** Other fields of a manual or custom step. */
+  metadata?: Record<string, unknown>;
+  llm?: LlmCall;
+  /** Position among its log's manual steps (phospho names those spans `phospho.<task_id>_intermediate_<i>`). */
+  index: number;
+  taskId?: string;
+  sessionId?: string;
+  logMetadata?: Record<string, unknown>;
+}
+
+/** One log, in phospho's event shape, with the steps it claimed. */
+export interface ExportedLog {
+  traceId: string;
+  task_id: string;
+  session_id: string;
+  input: string;
+  output: string | null;
+  raw_input?: unknown;
+  raw_output?: unknown;
+  metadata: Record<string, unknown>;
+  /** Milliseconds since the epoch; the phospho exporter sends whole seconds. */
+  createdAt: number;
+  user_id?: string;
+  version_id?: string;
+  flag?: "success" | "failure";
+  environment?: string;
+  steps: ExportedStep[];
+}
+
+export interface ExportBatch {
+  resource: { serviceName: string; environment?: string; versionId?: string };
+  logs: ExportedLog[];
+  /** Steps of an invocation that logged nothing: exported with its trace id alone. */
+  looseSteps: ExportedStep[];
+  /** The longest text an exporter should put in one field (`maxFieldBytes`). */
+  maxFieldBytes: number;
+}
+
+export interface ExportOptions {
+  /** Aborts when the flush budget is spent. */
+  signal: AbortSignal;
+  /** The untraced fetch to send with. */
+  fetch: typeof fetch;
+}
+
+/** A destination for traces. Implement it to send anywhere; `export` should not throw (a throw counts as a failure). */
+export interface Exporter {
+  readonly name: string;
+  export(batch: ExportBatch, options: ExportOptions): Promise<ExportResult>;
+}
+
+/** Every step of a batch, claimed or loose. */
+export function allSteps(batch: ExportBatch): ExportedStep[] {
+  return [...batch.logs.flatMap((log) => log.steps), ...batch.looseSteps];
+}
+
+export const emptyResult = (): ExportResult => ({ sent: 0, retried: 0, dropped: 0, errors: [] });
+
+/** Adds up the results of several destinations. */
+export function mergeResults(results: ExportResult[]): ExportResult {
+  const total = emptyResult();
+  for (const result of results) {
+    total.sent += result.sent;
+    total.retried += result.retried;
+    total.dropped += result.dropped;
+    total.errors.push(...result.errors);
+  }
+  return total;
+}

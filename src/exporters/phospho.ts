@@ -1,0 +1,125 @@
+// phospho: logs as JSON to /v2/log/{project}, steps as OTLP protobuf to /v3/otl/{project} (reference/phospho-wire-format.md).
+import type { Attributes } from "@opentelemetry/api";
+import { allSteps, emptyResult, mergeResults, type ExportBatch, type ExportedLog, type Exporter, type ExportOptions, type ExportResult } from "./exporter.js";
+import { encodeTraces } from "./otlp-protobuf.js";
+import { resourceAttributes, toSpan } from "./spans.js";
+
+export interface PhosphoExporterOptions {
+  apiKey: string;
+  projectId: string;
+  /** Default `https://api.phospho.ai`. */
+  baseUrl?: string;
+}
+
+/**
+ * Sends to phospho: one request for the logs, one for the steps, per flush.
+ * `createTracer` uses it by default when the config has `apiKey` and `projectId`.
+ *
+ * @example createTracer({ exporters: [phosphoExporter({ apiKey, projectId }), consoleExporter()] })
+ */
+export function phosphoExporter(options: PhosphoExporterOptions): Exporter {
+  const base = (options.baseUrl ?? "https://api.phospho.ai").replace(/\/+$/, "");
+  const project = encodeURIComponent(options.projectId);
+  const headers = { authorization: `Bearer ${options.apiKey}` };
+
+  return {
+    name: "phospho",
+    async export(batch, { signal, fetch }) {
+      const steps = allSteps(batch);
+      const sends: Promise<ExportResult>[] = [];
+      if (batch.logs.length) {
+        const body = JSON.stringify({ batched_log_events: batch.logs.map((log) => toLogEvent(log)) });
+        sends.push(send(fetch, signal, "phospho logs", `${base}/v2/log/${project}`, body, "application/json", batch.logs.length, countRejectedLogs));
+      }
+      if (steps.length) {
+        const resource = resourceAttributes(batch);
+        const spans = steps.map((step) => {
+          const span = toSpan(step, batch);
+          Object.assign(span.attributes, phosphoAttributes(step));
+          if (step.kind === "manual" && step.taskId) span.name = `phospho.${step.taskId}_intermediate_${step.index}`;
+          return span;
+        });
+        sends.push(send(fetch, signal, "phospho steps", `${base}/v3/otl/${project}`, encodeTraces(resource, spans), "application/x-protobuf", steps.length));
+      }
+      return mergeResults(await Promise.all(sends));
+
+      async function send(
+        fetchFn: ExportOptions["fetch"], abort: AbortSignal, destination: string, url: string, payload: BodyInit, contentType: string, count: number,
+        rejected?: (reply: string) => string[],
+      ): Promise<ExportResult> {
+        const result = emptyResult();
+        try {
+          const response = await fetchFn(url, { method: "POST", headers: { ...headers, "content-type": contentType }, body: payload, signal: abort });
+          const reply = await response.text();
+          if (!response.ok) {
+            result.dropped = count;
+            result.errors.push({ destination, reason: `HTTP ${response.status}: ${reply.slice(0, 300)}`, count });
+            return result;
+          }
+          const refused = rejected?.(reply) ?? [];
+          result.sent = count - refused.length;
+          result.dropped = refused.length;
+          if (refused.length) result.errors.push({ destination, reason: refused[0]!, count: refused.length });
+        } catch (error) {
+          result.dropped = count;
+          result.errors.push({ destination, reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error), count });
+        }
+        return result;
+      }
+    },
+  };
+}
+
+/** The event shape phospho validates: `input` a string, `client_created_at` whole seconds, raw values as objects, strings or lists of either. */
+function toLogEvent(log: ExportedLog): Record<string, unknown> {
+  const event: Record<string, unknown> = {
+    task_id: log.task_id,
+    session_id: log.session_id,
+    input: log.input,
+    output: log.output,
+    metadata: log.metadata,
+    client_created_at: Math.floor(log.createdAt / 1000),
+  };
+  if (isRawValue(log.raw_input)) event.raw_input = log.raw_input;
+  if (isRawValue(log.raw_output)) event.raw_output = log.raw_output;
+  for (const key of ["user_id", "version_id", "flag", "environment"] as const) if (log[key]) event[key] = log[key];
+  return event;
+}
+
+function isRawValue(value: unknown): boolean {
+  if (typeof value === "string") return true;
+  if (!value || typeof value !== "object") return false;
+  if (!Array.isArray(value)) return true;
+  return value.every((item) => typeof item === "string") || value.every((item) => item && typeof item === "object" && !Array.isArray(item));
+}
+
+/** A 200 can still carry per-event refusals: `{ logged_events: [{ error_in_log }] }`. */
+function countRejectedLogs(reply: string): string[] {
+  try {
+    const events = JSON.parse(reply)?.logged_events;
+    if (!Array.isArray(events)) return [];
+    return events.filter((event) => event?.error_in_log).map((event) => String(event.error_in_log));
+  } catch {
+    return [];
+  }
+}
+
+/** Links a span to its log for phospho, and maps custom and manual steps the way its Python SDK does. */
+function phosphoAttributes(step: ReturnType<typeof allSteps>[number]): Attributes {
+  const attributes: Attributes = {};
+  if (step.taskId) attributes["phospho.task_id"] = step.taskId;
+  if (step.sessionId) attributes["phospho.session_id"] = step.sessionId;
+  for (const [key, value] of Object.entries(step.logMetadata ?? {})) {
+    if (isScalar(value)) attributes[`phospho.metadata.${key}`] = value;
+  }
+  if (!step.llm) {
+    attributes["gen_ai.name"] = step.name;
+    if (step.inputText !== undefined) attributes["gen_ai.input"] = step.inputText;
+    if (step.outputText !== undefined) attributes["gen_ai.output"] = step.outputText;
+    for (const [key, value] of Object.entries(step.metadata ?? {})) if (isScalar(value)) attributes[`gen_ai.${key}`] ??= value;
+  }
+  return attributes;
+}
+
+const isScalar = (value: unknown): value is string | number | boolean =>
+  typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));

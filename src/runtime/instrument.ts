@@ -1,0 +1,60 @@
+// instrument: wraps a Workers ExportedHandler so fetch, scheduled and queue each run in their own invocation.
+import type { TracerConfig } from "../core/config.js";
+import { createTracer, isTracer, tracerFrom, type Tracer } from "../core/tracer.js";
+import type { ExecutionContextLike } from "./wait-until.js";
+import { withTracer } from "./with-tracer.js";
+
+type Handler<Env> = (event: any, env: Env, ctx: ExecutionContextLike) => unknown;
+
+/** The handlers of a Workers module we trace; others are passed through as they are. */
+export interface ExportedHandlerLike<Env = unknown> {
+  fetch?: Handler<Env>;
+  scheduled?: Handler<Env>;
+  queue?: Handler<Env>;
+  [other: string]: unknown;
+}
+
+/** A config, a tracer, or a function of the Worker's `env` returning either, resolved per invocation. */
+export type ConfigSource<Env> = TracerConfig | Tracer | ((env: Env) => TracerConfig | Tracer);
+
+const instrumented = Symbol.for("edge-tracer.instrumented");
+
+/**
+ * Wraps a Workers handler: each `fetch`, `scheduled` and `queue` event runs in its own invocation,
+ * flushed through `ctx.waitUntil`. With AsyncLocalStorage in the config, module-level `log()` and
+ * `tracedFetch` find it. Wrapping twice is a no-op.
+ *
+ * @example
+ * export default instrument({ async fetch(request, env, ctx) { ... } },
+ *   (env) => ({ apiKey: env.PHOSPHO_API_KEY, projectId: env.PHOSPHO_PROJECT_ID, asyncLocalStorage: AsyncLocalStorage }));
+ */
+export function instrument<Env, H extends ExportedHandlerLike<Env>>(handler: H, configOrFn: ConfigSource<Env> = {}): H {
+  if ((handler as Record<symbol, unknown>)[instrumented]) return handler;
+  const tracers = new WeakMap<object, Tracer>();
+  const tracerFor = (env: Env): Tracer => {
+    if (typeof configOrFn !== "function") return tracerFrom(configOrFn);
+    const cached = env && typeof env === "object" ? tracers.get(env) : undefined;
+    if (cached) return cached;
+    const made = configOrFn(env);
+    const tracer = isTracer(made) ? made : createTracer(made);
+    if (env && typeof env === "object") tracers.set(env, tracer);
+    return tracer;
+  };
+  const wrap = (name: "fetch" | "scheduled" | "queue", scopeName: (event: any) => string) => {
+    const original = handler[name];
+    if (typeof original !== "function") return undefined;
+    return (event: unknown, env: Env, ctx: ExecutionContextLike) =>
+      withTracer(ctx, () => original.call(handler, event, env, ctx), tracerFor(env), { name: scopeName(event) });
+  };
+  return {
+    ...handler,
+    [instrumented]: true,
+    ...definedOnly({
+      fetch: wrap("fetch", (request: Request) => `${request.method} ${new URL(request.url).pathname}`),
+      scheduled: wrap("scheduled", (controller: { cron?: string }) => `scheduled ${controller?.cron ?? ""}`.trim()),
+      queue: wrap("queue", (batch: { queue?: string }) => `queue ${batch?.queue ?? ""}`.trim()),
+    }),
+  } as H;
+}
+
+const definedOnly = <T extends object>(object: T) => Object.fromEntries(Object.entries(object).filter(([, value]) => value)) as Partial<T>;

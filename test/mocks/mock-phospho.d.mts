@@ -1,0 +1,56 @@
+// Type declarations for mock-phospho.mjs (strict loopback mock of phospho's ingestion API used by tests).
+import type { IncomingHttpHeaders } from "node:http";
+import type { OtlpSpan } from "./otlp-schema.mjs";
+
+export type { OtlpSpan };
+
+export interface PhosphoRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** Date.now() when the request arrived. */
+  receivedAt: number;
+  /** Date.now() when the response was fully sent; null while pending. */
+  finishedAt: number | null;
+  /** Response status once sent; null while pending. */
+  status: number | null;
+}
+
+export interface PhosphoState {
+  /** Valid log events exactly as sent (from /v2/log). */
+  logs: Record<string, any>[];
+  /** Decoded spans (from /v3/otl); invalid ones are included too and reported in errors. */
+  spans: OtlpSpan[];
+  requests: PhosphoRequest[];
+  /** One descriptive message per rejected request, invalid event or invalid span. */
+  errors: string[];
+}
+
+export interface MockPhosphoOptions {
+  apiKey: string;
+  projectId: string;
+  /** Default 0 (random free port). Always listens on 127.0.0.1. */
+  port?: number;
+  /** Delay before replying (after the body is read, before it is validated/recorded). Default 0. */
+  delayMs?: number;
+  /** Reply to every authenticated request with this status and record nothing. */
+  status?: number;
+  /** Suppress the per-request console line. Default true under vitest. */
+  quiet?: boolean;
+}
+
+export interface MockPhospho extends PhosphoState {
+  url: string;
+  port: number;
+  /** Polls every 20 ms until predicate(state) is truthy and resolves with that value; rejects after timeoutMs (default 10000). */
+  waitFor<T>(predicate: (state: PhosphoState) => T, timeoutMs?: number): Promise<NonNullable<T>>;
+  close(): Promise<void>;
+}
+
+export declare function startMockPhospho(options: MockPhosphoOptions): Promise<MockPhospho>;
+
+/** Validation problems of one /v2/log event (empty when valid). */
+export declare function logEventProblems(event: unknown): string[];
+
+/** Validation problems of one decoded span (empty when valid). */
+export declare function spanProblems(span: OtlpSpan): string[];
