@@ -39,10 +39,14 @@ function contentText(/** @type {any} */ content) {
 }
 
 /** Deterministic reply for the last user message (or the x-mock-reply header). */
+/** The mock's answer to anything that asks for a story: long enough to stream in many chunks. */
+const STORY = "Once upon a time, a teal otter floated on a quiet river, holding hands with a friend so neither would drift away. The end.";
+
 function replyFor(/** @type {any[]} */ messages, /** @type {string | undefined} */ override) {
   if (override !== undefined) return override;
   const lastUser = [...messages].reverse().find((m) => m && m.role === "user");
   const text = contentText(lastUser?.content);
+  if (/story/i.test(text)) return STORY;
   if (/color/i.test(text)) return "Teal";
   if (/animal/i.test(text)) return "Otter";
   return `Echo: ${text}`;
