@@ -30,6 +30,11 @@ export function enableStorage(AlsClass?: AsyncLocalStorageClass): boolean {
   return storage !== undefined;
 }
 
+/** Whether AsyncLocalStorage is on in this isolate. */
+export function hasStorage(): boolean {
+  return storage !== undefined;
+}
+
 /** The context of the code calling, when AsyncLocalStorage is on. */
 export function activeContext(): ActiveContext | undefined {
   return storage?.getStore();

@@ -1,6 +1,6 @@
 // Everything one invocation records: its scopes, steps and logs, and what is still open.
 // One per request; nothing here is shared between requests.
-import { activeContext } from "../context/storage.js";
+import { activeContext, hasStorage } from "../context/storage.js";
 import type { Invocation } from "./invocation.js";
 import { now } from "./clock.js";
 import type { ResolvedConfig } from "./config.js";
@@ -40,12 +40,15 @@ export class Collector {
   }
 
   /**
-   * The scope a call through the root handle belongs to: the AsyncLocalStorage context when it is ours,
-   * else the innermost `tracer()` block still open, else the root.
+   * The scope a call through the root handle belongs to. With AsyncLocalStorage, the context says it exactly.
+   * Without, the innermost `tracer()` block still open: right for sequential code, the documented limit for
+   * concurrent blocks (whose own handles are always exact).
    */
   currentScope(): Scope {
-    const active = activeContext();
-    if (active?.collector === this) return active.scope;
+    if (hasStorage()) {
+      const active = activeContext();
+      return active?.collector === this ? active.scope : this.root;
+    }
     return this.openScopes.at(-1) ?? this.root;
   }
 

@@ -22,7 +22,7 @@ export async function flushCollector(collector: Collector, tracer: Tracer): Prom
     if (orphans) appendBatch(batch, buildBatch(orphans, config));
     if (!batch.logs.length && !batch.looseSteps.length) return emptyResult();
 
-    const signal = AbortSignal.timeout(Math.max(1, deadline - now()));
+    const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - now())));
     const fetchFn = config.fetch ?? ((input, init) => globalThis.fetch(input, init));
     const count = batch.logs.length + batch.logs.reduce((n, log) => n + log.steps.length, 0) + batch.looseSteps.length;
     const results = await Promise.all(
@@ -56,7 +56,7 @@ async function settleWithin(pending: Set<Promise<unknown>>, deadline: number): P
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = await Promise.race([
       Promise.all(pending).then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, left, true))),
+      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.ceil(left), true))),
     ]);
     clearTimeout(timer);
     if (timedOut) return;

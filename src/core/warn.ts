@@ -24,3 +24,8 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/** @internal For tests: forget what was said. */
+export function resetWarnings(): void {
+  said.clear();
+}

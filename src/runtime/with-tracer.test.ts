@@ -1,0 +1,173 @@
+// withTracer and flush: when the flush runs, what it waits for, and that the tracer never breaks the handler.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { memoryExporter } from "../../test/support/memory-exporter.js";
+import { createTracer, log, withTracer, type ExportResult } from "../index.js";
+import { resetWarnings } from "../core/warn.js";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  resetWarnings();
+});
+
+describe("withTracer", () => {
+  it("returns what the handler returns and hands the flush to waitUntil", async () => {
+    const memory = memoryExporter();
+    const waited: Promise<unknown>[] = [];
+    const result = await withTracer({ waitUntil: (promise) => waited.push(promise) }, (t) => {
+      t.log({ input: "q", output: "a" });
+      return "handler result";
+    }, { exporters: [memory] });
+    expect(result).toBe("handler result");
+    expect(waited).toHaveLength(1);
+    const flushed = (await waited[0]) as ExportResult;
+    expect(flushed).toEqual({ sent: 1, retried: 0, dropped: 0, errors: [] });
+    expect(memory.batches[0]!.logs[0]).toMatchObject({ input: "q", output: "a" });
+  });
+
+  it("rethrows the handler's error and still flushes what it logged", async () => {
+    const memory = memoryExporter();
+    const failure = new Error("handler failed");
+    await expect(
+      withTracer(undefined, (t) => {
+        t.log({ input: "before the failure", output: "-" });
+        throw failure;
+      }, { exporters: [memory] }),
+    ).rejects.toBe(failure);
+    expect(memory.batches[0]!.logs[0]!.input).toBe("before the failure");
+  });
+
+  it("awaits the flush before returning where there is no waitUntil", async () => {
+    let exported = false;
+    const slow = { name: "slow", export: async () => (await new Promise((r) => setTimeout(r, 30)), (exported = true), { sent: 1, retried: 0, dropped: 0, errors: [] }) };
+    await withTracer({}, (t) => t.log({ input: "q", output: "a" }), { exporters: [slow] });
+    expect(exported).toBe(true);
+  });
+
+  it("exports a step still open at the deadline as unfinished, never drops it", async () => {
+    const memory = memoryExporter();
+    const tracer = createTracer({ exporters: [memory], flushTimeoutMs: 200 });
+    const invocation = tracer.startInvocation();
+    void invocation.step("never ends", () => new Promise(() => {}));
+    invocation.log({ input: "q", output: "a" });
+    const started = Date.now();
+    await invocation.flush();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(memory.batches[0]!.logs[0]!.steps[0]).toMatchObject({ name: "never ends", status: "unfinished" });
+  });
+
+  it("reports an exporter that throws, without throwing", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const broken = { name: "broken", export: async () => { throw new Error("sink down"); } };
+    const invocation = createTracer({ exporters: [broken] }).startInvocation();
+    invocation.log({ input: "q", output: "a" });
+    const flushed = await invocation.flush();
+    expect(flushed.errors).toEqual([{ destination: "broken", reason: "Error: sink down", count: 1 }]);
+    expect(flushed.dropped).toBe(1);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain("broken: 1 not delivered (Error: sink down)");
+  });
+});
+
+describe("custom steps", () => {
+  it("records input, output and duration, and returns what the function returns", async () => {
+    const memory = memoryExporter();
+    const value = await withTracer(undefined, async (t) => {
+      const docs = await t.step("retrieve", async () => ["doc1", "doc2"], { input: "query", metadata: { index: "faq" } });
+      t.log({ input: "q", output: "a" });
+      return docs;
+    }, { exporters: [memory] });
+    expect(value).toEqual(["doc1", "doc2"]);
+    expect(memory.batches[0]!.logs[0]!.steps[0]).toMatchObject({ name: "retrieve", kind: "custom", status: "ok", inputText: "query", outputText: '["doc1","doc2"]', metadata: { index: "faq" } });
+  });
+
+  it("records a failing step as an error and rethrows the same error", async () => {
+    const memory = memoryExporter();
+    const failure = new TypeError("tool broke");
+    await withTracer(undefined, async (t) => {
+      await expect(t.step("tool", async () => { throw failure; })).rejects.toBe(failure);
+      expect(() => t.step("sync tool", () => { throw failure; })).toThrow(failure);
+    }, { exporters: [memory] });
+    const steps = memory.batches[0]!.looseSteps;
+    expect(steps.map((step) => [step.name, step.status, step.error])).toEqual([
+      ["tool", "error", { type: "TypeError", message: "tool broke" }],
+      ["sync tool", "error", { type: "TypeError", message: "tool broke" }],
+    ]);
+  });
+});
+
+describe("bad input", () => {
+  it("never throws on circular objects, BigInt, functions or a missing input: warns once and exports what it can", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const memory = memoryExporter();
+    const circular: Record<string, unknown> = { name: "loop" };
+    circular.self = circular;
+    await withTracer(undefined, (t) => {
+      t.log({ input: circular, output: 10n, metadata: { fn: () => 1 } });
+      t.log({} as never);
+      t.log(undefined as never);
+    }, { exporters: [memory] });
+    const [first, second, third] = memory.batches[0]!.logs;
+    expect(first!.input).toBe('{"name":"loop","self":"[Circular]"}');
+    expect(first!.raw_input).toEqual({ name: "loop", self: "[Circular]" });
+    expect(first!.output).toBe("10");
+    expect(first!.metadata["edge_tracer.warnings"]).toEqual([
+      "input.self: circular reference replaced by \"[Circular]\"",
+      "output: BigInt kept as a string",
+      "metadata.fn: a function cannot be serialized, kept as its name",
+    ]);
+    expect(second!.input).toBe("");
+    expect(second!.metadata["edge_tracer.warnings"]).toEqual(["input: missing, exported as an empty string"]);
+    expect(third!.input).toBe("");
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain("edge_tracer.warnings");
+  });
+
+  it("snapshots values at log time: later mutation does not leak into the trace", async () => {
+    const memory = memoryExporter();
+    const messages = [{ role: "user", content: "hi" }];
+    await withTracer(undefined, (t) => {
+      t.log({ input: messages, output: "hello" });
+      messages.push({ role: "assistant", content: "hello" });
+    }, { exporters: [memory] });
+    expect(memory.batches[0]!.logs[0]!.raw_input).toEqual([{ role: "user", content: "hi" }]);
+  });
+
+  it("truncates a huge field to maxFieldBytes and says so with the original length", async () => {
+    const memory = memoryExporter();
+    await withTracer(undefined, (t) => t.log({ input: "x".repeat(5_000), output: "a" }), { exporters: [memory], maxFieldBytes: 1_000 });
+    const [entry] = memory.batches[0]!.logs;
+    expect(entry!.input.startsWith("x".repeat(1_000))).toBe(true);
+    expect(entry!.input).toContain("truncated by edge-tracer: 5000 bytes originally");
+    expect(entry!.metadata["edge_tracer.warnings"]).toEqual(["input: longer than maxFieldBytes (1000), truncated"]);
+  });
+});
+
+describe("module-level log() without AsyncLocalStorage", () => {
+  it("warns once, clearly, and exports the event unlinked with the next flush", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const memory = memoryExporter();
+    expect(log({ input: "orphan 1", output: "o" }).task_id).toMatch(/^task_/);
+    log({ input: "orphan 2", output: "o" });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/cannot tell which request.*asyncLocalStorage/s);
+    await withTracer(undefined, (t) => t.log({ input: "own", output: "x" }), { exporters: [memory] });
+    expect(memory.batches[0]!.logs.map((entry) => entry.input)).toEqual(["own", "orphan 1", "orphan 2"]);
+    // Orphans are their own logs: the invocation's log did not absorb them.
+    expect(memory.batches[0]!.logs[0]!.steps).toEqual([]);
+  });
+
+  it("keeps a log made after its invocation's flush for the next flush, and says so", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const memory = memoryExporter();
+    const tracer = createTracer({ exporters: [memory] });
+    const first = tracer.startInvocation();
+    first.log({ input: "in time", output: "a" });
+    await first.flush();
+    first.log({ input: "too late", output: "b" });
+    expect(String(warn.mock.calls[0]![0])).toContain("after its invocation was flushed");
+    const second = tracer.startInvocation();
+    second.log({ input: "next", output: "c" });
+    await second.flush();
+    expect(memory.batches.map((batch) => batch.logs.map((entry) => entry.input))).toEqual([["in time"], ["next", "too late"]]);
+  });
+});
