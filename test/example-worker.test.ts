@@ -34,7 +34,7 @@ describe("example Worker in workerd", () => {
   });
 
   it("exports one log with the question, the streamed answer and the scope's session and metadata", async () => {
-    const [log] = await phospho.waitFor((s) => s.logs.length >= 1 && s.logs);
+    const log = (await phospho.waitFor((s) => s.logs.length >= 1 && s.logs))[0]!;
     expect(phospho.errors).toEqual([]);
     expect(log.input).toBe("Tell me a story");
     expect(log.output).toBe(STORY);
@@ -47,7 +47,7 @@ describe("example Worker in workerd", () => {
 
   it("exports every step as a span that names its log's task_id", async () => {
     const spans = await phospho.waitFor((s) => s.spans.length >= 5 && s.spans);
-    const [log] = phospho.logs;
+    const log = phospho.logs[0]!;
     expect(phospho.errors).toEqual([]);
     for (const span of spans) {
       expect(span.attributes["phospho.task_id"]).toBe(log.task_id);

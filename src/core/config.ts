@@ -95,7 +95,8 @@ const fixes: Record<string, string> = {
 /** Validates `config` and fills the defaults. Throws a {@link ConfigError} naming the first bad field. */
 export function resolveConfig(config: TracerConfig): ResolvedConfig {
   if (config === null || typeof config !== "object") {
-    throw new ConfigError("config", `edge-tracer: the config must be an object, got ${config === null ? "null" : typeof config}. Pass \`{}\` for the defaults.`);
+    const got = config === null ? "null" : typeof config;
+    throw new ConfigError("config", `edge-tracer: \`config\` must be an object, got ${got}. Fix: pass an object such as \`{ apiKey, projectId }\`, or \`{}\` for the defaults.`);
   }
   const result = z.safeParse(schema, config);
   if (!result.success) {

@@ -58,7 +58,7 @@ async function settleWithin(pending: Set<Promise<unknown>>, deadline: number): P
       Promise.all(pending).then(() => false),
       new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.ceil(left), true))),
     ]);
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     if (timedOut) return;
   }
 }

@@ -15,6 +15,16 @@ export function sanitize(value: unknown, where: string): Sanitized {
   const problems: string[] = [];
   const ancestors: object[] = [];
 
+  // A getter that throws costs only its own key: its siblings are kept.
+  const read = (object: object, key: string, path: string): unknown => {
+    try {
+      return (object as Record<string, unknown>)[key];
+    } catch (error) {
+      problems.push(`${path}: reading it threw (${error instanceof Error ? error.message : String(error)})`);
+      return "[Unreadable]";
+    }
+  };
+
   const visit = (item: unknown, path: string, depth: number): unknown => {
     switch (typeof item) {
       case "string":
@@ -60,7 +70,7 @@ export function sanitize(value: unknown, where: string): Sanitized {
       if (typeof toJSON === "function") return visit(toJSON.call(object), path, depth);
       const copy: Record<string, unknown> = {};
       for (const key of Object.keys(object)) {
-        const entry = visit((object as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
+        const entry = visit(read(object, key, `${path}.${key}`), `${path}.${key}`, depth + 1);
         if (entry !== undefined) copy[key] = entry;
       }
       return copy;

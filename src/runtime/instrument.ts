@@ -4,14 +4,14 @@ import { createTracer, isTracer, tracerFrom, type Tracer } from "../core/tracer.
 import type { ExecutionContextLike } from "./wait-until.js";
 import { withTracer } from "./with-tracer.js";
 
-type Handler<Env> = (event: any, env: Env, ctx: ExecutionContextLike) => unknown;
+// `ctx` is the platform's own context, passed through as it is.
+type Handler<Env> = (event: any, env: Env, ctx: any) => unknown;
 
 /** The handlers of a Workers module we trace; others are passed through as they are. */
 export interface ExportedHandlerLike<Env = unknown> {
   fetch?: Handler<Env>;
   scheduled?: Handler<Env>;
   queue?: Handler<Env>;
-  [other: string]: unknown;
 }
 
 /** A config, a tracer, or a function of the Worker's `env` returning either, resolved per invocation. */

@@ -43,7 +43,7 @@ export interface MockPhospho extends PhosphoState {
   url: string;
   port: number;
   /** Polls every 20 ms until predicate(state) is truthy and resolves with that value; rejects after timeoutMs (default 10000). */
-  waitFor<T>(predicate: (state: PhosphoState) => T, timeoutMs?: number): Promise<NonNullable<T>>;
+  waitFor<T>(predicate: (state: PhosphoState) => T, timeoutMs?: number): Promise<Exclude<T, false | null | undefined | 0 | "">>;
   close(): Promise<void>;
 }
 
