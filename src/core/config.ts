@@ -107,7 +107,7 @@ export function resolveConfig(config: TracerConfig): ResolvedConfig {
     const fix = isUnknownKey
       ? `remove it or check its spelling; known fields are ${Object.keys(fixes).map((key) => `\`${key}\``).join(", ")}`
       : (fixes[root] ?? "check its type");
-    const problem = isUnknownKey ? "is not a config field" : `is invalid (${issue.message})`;
+    const problem = isUnknownKey ? "is not a config field" : `is invalid: ${describeIssue(issue, valueAt(config, issue.path))}`;
     throw new ConfigError(path, `edge-tracer: \`${path}\` ${problem}. Fix: ${fix}.`, { cause: result.error });
   }
   const valid = result.data;
@@ -124,4 +124,29 @@ export function resolveConfig(config: TracerConfig): ResolvedConfig {
     maxSteps: valid.maxSteps ?? 1_000,
     serviceName: valid.serviceName ?? "edge-tracer-app",
   };
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** zod/mini ships no messages (they would weigh on every bundle): say what was wrong ourselves. */
+function describeIssue(issue: Issue, value: unknown): string {
+  const got = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "string" ? JSON.stringify(value) : typeof value === "object" ? "an object" : typeof value === "function" ? "a function" : String(value);
+  switch (issue.code) {
+    case "invalid_type":
+      return `expected ${issue.expected === "int" ? "a whole number" : issue.expected}, got ${got}`;
+    case "too_small":
+      return issue.origin === "string" ? "it is empty" : `it must be ${issue.inclusive ? "at least" : "more than"} ${issue.minimum}, got ${got}`;
+    case "invalid_format":
+      return `expected a ${issue.format === "url" ? "URL" : issue.format}, got ${got}`;
+    case "invalid_value":
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${got}`;
+    default:
+      return `got ${got}`;
+  }
+}
+
+function valueAt(config: unknown, path: PropertyKey[]): unknown {
+  let at: unknown = config;
+  for (const key of path) at = (at as Record<PropertyKey, unknown> | undefined)?.[key];
+  return at;
 }

@@ -43,7 +43,8 @@ export function instrument<Env, H extends ExportedHandlerLike<Env>>(handler: H, 
   const wrap = (name: "fetch" | "scheduled" | "queue", scopeName: (event: any) => string) => {
     const original = handler[name];
     if (typeof original !== "function") return undefined;
-    return (event: unknown, env: Env, ctx: ExecutionContextLike) =>
+    // async, so a config mistake rejects like any handler error rather than throwing synchronously.
+    return async (event: unknown, env: Env, ctx: ExecutionContextLike) =>
       withTracer(ctx, () => original.call(handler, event, env, ctx), tracerFor(env), { name: scopeName(event) });
   };
   return {

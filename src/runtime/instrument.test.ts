@@ -1,0 +1,72 @@
+// instrument(): each fetch, scheduled and queue event in its own invocation, config resolved per env.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { describe, expect, it } from "vitest";
+import { memoryExporter } from "../../test/support/memory-exporter.js";
+import { ConfigError, currentInvocation, instrument, log } from "../index.js";
+
+function context() {
+  const waited: Promise<unknown>[] = [];
+  return { ctx: { waitUntil: (promise: Promise<unknown>) => void waited.push(promise) }, settled: () => Promise.all(waited) };
+}
+
+describe("instrument", () => {
+  it("runs fetch, scheduled and queue handlers in their own invocations, flushed through waitUntil", async () => {
+    const memory = memoryExporter();
+    const seen: unknown[] = [];
+    const handler = instrument(
+      {
+        async fetch(request: Request) {
+          seen.push(currentInvocation());
+          log({ input: await request.text(), output: "fetched" });
+          return new Response("ok");
+        },
+        async scheduled(controller: { cron: string }) {
+          seen.push(currentInvocation());
+          log({ input: controller.cron, output: "ran" });
+        },
+        async queue(batch: { queue: string; messages: unknown[] }) {
+          seen.push(currentInvocation());
+          log({ input: `${batch.messages.length} messages`, output: batch.queue });
+        },
+      },
+      { exporters: [memory], asyncLocalStorage: AsyncLocalStorage },
+    );
+    const { ctx, settled } = context();
+    const response = await handler.fetch!(new Request("https://app.test/chat", { method: "POST", body: "hi" }), {}, ctx);
+    expect(await response.text()).toBe("ok");
+    await handler.scheduled!({ cron: "*/5 * * * *" }, {}, ctx);
+    await handler.queue!({ queue: "jobs", messages: [1, 2] }, {}, ctx);
+    await settled();
+    expect(new Set(seen).size).toBe(3);
+    expect(seen.every(Boolean)).toBe(true);
+    expect(memory.batches.map((batch) => [batch.logs[0]!.input, batch.logs[0]!.output])).toEqual([
+      ["hi", "fetched"],
+      ["*/5 * * * *", "ran"],
+      ["2 messages", "jobs"],
+    ]);
+  });
+
+  it("resolves a config function once per env, and fails fast with a ConfigError", async () => {
+    const memory = memoryExporter();
+    let resolved = 0;
+    const handler = instrument({ fetch: async () => new Response("ok") }, (env: { KEY?: string }) => {
+      resolved++;
+      return env.KEY === "bad" ? { flushTimeoutMs: -1 } : { exporters: [memory] };
+    });
+    const env = { KEY: "good" };
+    const { ctx, settled } = context();
+    await handler.fetch!(new Request("https://app.test/"), env, ctx);
+    await handler.fetch!(new Request("https://app.test/"), env, ctx);
+    await settled();
+    expect(resolved).toBe(1);
+    await expect(handler.fetch!(new Request("https://app.test/"), { KEY: "bad" }, ctx)).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it("keeps other members and is a no-op when applied twice", () => {
+    const handler = { fetch: async () => new Response("ok"), tail: () => "kept" };
+    const once = instrument(handler, {});
+    expect(instrument(once, {})).toBe(once);
+    expect(once.tail()).toBe("kept");
+    expect(once).not.toHaveProperty("queue");
+  });
+});
