@@ -4,6 +4,9 @@ import { describe, expect, it } from "vitest";
 import { memoryExporter } from "../../test/support/memory-exporter.js";
 import { ConfigError, currentInvocation, instrument, log } from "../index.js";
 
+/** Calls a wrapped handler the way the Workers runtime does: (event, env, ctx). */
+const call = (handler: unknown, event: unknown, env: unknown, ctx: unknown) => (handler as (...args: unknown[]) => Promise<any>)(event, env, ctx);
+
 function context() {
   const waited: Promise<unknown>[] = [];
   return { ctx: { waitUntil: (promise: Promise<unknown>) => void waited.push(promise) }, settled: () => Promise.all(waited) };
@@ -32,10 +35,10 @@ describe("instrument", () => {
       { exporters: [memory], asyncLocalStorage: AsyncLocalStorage },
     );
     const { ctx, settled } = context();
-    const response = await handler.fetch!(new Request("https://app.test/chat", { method: "POST", body: "hi" }), {}, ctx);
+    const response = await call(handler.fetch, new Request("https://app.test/chat", { method: "POST", body: "hi" }), {}, ctx);
     expect(await response.text()).toBe("ok");
-    await handler.scheduled!({ cron: "*/5 * * * *" }, {}, ctx);
-    await handler.queue!({ queue: "jobs", messages: [1, 2] }, {}, ctx);
+    await call(handler.scheduled, { cron: "*/5 * * * *" }, {}, ctx);
+    await call(handler.queue, { queue: "jobs", messages: [1, 2] }, {}, ctx);
     await settled();
     expect(new Set(seen).size).toBe(3);
     expect(seen.every(Boolean)).toBe(true);
@@ -55,11 +58,11 @@ describe("instrument", () => {
     });
     const env = { KEY: "good" };
     const { ctx, settled } = context();
-    await handler.fetch!(new Request("https://app.test/"), env, ctx);
-    await handler.fetch!(new Request("https://app.test/"), env, ctx);
+    await call(handler.fetch, new Request("https://app.test/"), env, ctx);
+    await call(handler.fetch, new Request("https://app.test/"), env, ctx);
     await settled();
     expect(resolved).toBe(1);
-    await expect(handler.fetch!(new Request("https://app.test/"), { KEY: "bad" }, ctx)).rejects.toBeInstanceOf(ConfigError);
+    await expect(call(handler.fetch, new Request("https://app.test/"), { KEY: "bad" }, ctx)).rejects.toBeInstanceOf(ConfigError);
   });
 
   it("keeps other members and is a no-op when applied twice", () => {
