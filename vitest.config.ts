@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // workerd tests start their own runtimes; two cores in CI.
     maxWorkers: 2,
+    reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });
