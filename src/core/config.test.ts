@@ -34,6 +34,13 @@ describe("defaults", () => {
       maxSteps: 1_000,
       providers: [],
       serviceName: "edge-tracer-app",
+      injectStreamUsage: false,
+      semconv: "current",
+      propagateTo: [],
+      registerGlobal: false,
+      sampleRate: 1,
+      keep: {},
+      recordContent: true,
     });
   });
 

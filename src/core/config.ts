@@ -40,7 +40,42 @@ export interface TracerConfig {
   maxSteps?: number;
   /** Name of your service in exported traces. Default `edge-tracer-app`. */
   serviceName?: string;
+  /** Adds `stream_options.include_usage` to streamed OpenAI chat requests so usage is recorded. Default false. */
+  injectStreamUsage?: boolean;
+  /** GenAI attribute names for OTLP exporters: `current`, `legacy` or `both`. Default `current` (phospho always gets `both`). */
+  semconv?: "current" | "legacy" | "both";
+  /** Hosts (or URL prefixes, or patterns) whose requests get a `traceparent` header. Never LLM providers unless listed. */
+  propagateTo?: Array<string | RegExp>;
+  /** Registers edge-tracer as the global OpenTelemetry tracer provider, so spans from `@opentelemetry/api` become steps. Default false. */
+  registerGlobal?: boolean;
+  /** Share of invocations traced, from 0 to 1, decided when one starts. Default 1. `keep` rescues the interesting ones. */
+  sampleRate?: number;
+  /** Invocations kept at flush even when head sampling dropped them. */
+  keep?: KeepRules;
+  /** Record prompts and outputs. With false, only metadata (models, tokens, timings, status). Default true. */
+  recordContent?: boolean;
+  /** Runs on each log and step before it is buffered: return it (changed or not), or null to drop it. */
+  redact?: (item: RedactItem) => RedactItem | null;
+  /** Called once per failed export with what was lost and why. */
+  onExportError?: (error: { destination: string; reason: string; count: number }) => void;
 }
+
+/** Tail-sampling rules: an invocation matching any of them is exported whatever `sampleRate` decided. */
+export interface KeepRules {
+  /** Keep invocations with a failed step. */
+  errors?: boolean;
+  /** Keep invocations with an LLM call slower than this. */
+  slowerThanMs?: number;
+  /** Keep invocations that used more tokens than this. */
+  moreTokensThan?: number;
+  /** Keep invocations with an LLM call that finished for one of these reasons (`length`, `content_filter`…). */
+  finishReasons?: string[];
+}
+
+/** What `redact` sees: a log or a step, as plain data. */
+export type RedactItem =
+  | { kind: "log"; input: unknown; output: unknown; metadata: Record<string, unknown> }
+  | { kind: "step"; name: string; input: unknown; output: unknown; metadata?: Record<string, unknown> };
 
 /** A config with every default filled in. */
 export interface ResolvedConfig extends TracerConfig {
@@ -50,6 +85,13 @@ export interface ResolvedConfig extends TracerConfig {
   maxFieldBytes: number;
   maxSteps: number;
   serviceName: string;
+  injectStreamUsage: boolean;
+  semconv: "current" | "legacy" | "both";
+  propagateTo: Array<string | RegExp>;
+  registerGlobal: boolean;
+  sampleRate: number;
+  keep: KeepRules;
+  recordContent: boolean;
 }
 
 const isFunction = (value: unknown) => typeof value === "function";
@@ -73,6 +115,22 @@ const schema = z.strictObject({
   maxFieldBytes: z.optional(z.int().check(z.gte(256))),
   maxSteps: z.optional(z.int().check(z.positive())),
   serviceName: text(),
+  injectStreamUsage: z.optional(z.boolean()),
+  semconv: z.optional(z.enum(["current", "legacy", "both"])),
+  propagateTo: z.optional(z.array(z.union([z.string().check(z.minLength(1)), z.instanceof(RegExp)]))),
+  registerGlobal: z.optional(z.boolean()),
+  sampleRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  keep: z.optional(
+    z.strictObject({
+      errors: z.optional(z.boolean()),
+      slowerThanMs: z.optional(z.number().check(z.gte(0))),
+      moreTokensThan: z.optional(z.number().check(z.gte(0))),
+      finishReasons: z.optional(z.array(z.string())),
+    }),
+  ),
+  recordContent: z.optional(z.boolean()),
+  redact: z.optional(z.custom<NonNullable<TracerConfig["redact"]>>(isFunction)),
+  onExportError: z.optional(z.custom<NonNullable<TracerConfig["onExportError"]>>(isFunction)),
 });
 
 /** How to fix each field, appended to the message of a ConfigError. */
@@ -90,6 +148,15 @@ const fixes: Record<string, string> = {
   maxFieldBytes: "pass a whole number of bytes of at least 256, e.g. `65536`",
   maxSteps: "pass a positive whole number, e.g. `1000`",
   serviceName: "pass a non-empty string, or leave it out",
+  injectStreamUsage: "pass true or false",
+  semconv: 'pass "current", "legacy" or "both"',
+  propagateTo: 'pass an array of hosts, URL prefixes or RegExps, e.g. `["api.internal.example", /\\.my-company\\.com$/]`',
+  registerGlobal: "pass true or false",
+  sampleRate: "pass a number from 0 to 1, e.g. `0.1` to trace one invocation in ten",
+  keep: "pass an object like `{ errors: true, slowerThanMs: 5000, moreTokensThan: 4000, finishReasons: [\"length\"] }`",
+  recordContent: "pass true or false",
+  redact: "pass a function `(item) => item | null`",
+  onExportError: "pass a function `({ destination, reason, count }) => void`",
 };
 
 /** Validates `config` and fills the defaults. Throws a {@link ConfigError} naming the first bad field. */
@@ -122,6 +189,13 @@ export function resolveConfig(config: TracerConfig): ResolvedConfig {
     providers: valid.providers ?? [],
     maxFieldBytes: valid.maxFieldBytes ?? 65_536,
     maxSteps: valid.maxSteps ?? 1_000,
+    injectStreamUsage: valid.injectStreamUsage ?? false,
+    semconv: valid.semconv ?? "current",
+    propagateTo: valid.propagateTo ?? [],
+    registerGlobal: valid.registerGlobal ?? false,
+    sampleRate: valid.sampleRate ?? 1,
+    keep: valid.keep ?? {},
+    recordContent: valid.recordContent ?? true,
     serviceName: valid.serviceName ?? "edge-tracer-app",
   };
 }
