@@ -7,7 +7,7 @@ let orphans: Collector | undefined;
 
 /** The isolate's collector of orphan logs, created on first use. */
 export function orphanCollector(): Collector {
-  return (orphans ??= new Collector(resolveConfig({}), {}, false));
+  return (orphans ??= new Collector(resolveConfig({}), { name: "edge-tracer orphan logs" }, false));
 }
 
 /** Hands the orphan logs to a flush and starts a fresh collector; undefined when there are none. */

@@ -1,5 +1,7 @@
 // Turns what a collector recorded into the batch exporters send: links resolved, outputs filled, text bounded.
-import type { ExportBatch, ExportedLog, ExportedStep } from "../exporters/exporter.js";
+import type { ExportBatch, ExportedLog, ExportedScope, ExportedStep } from "../exporters/exporter.js";
+import { now } from "./clock.js";
+import type { Scope } from "./scope.js";
 import type { Collector } from "./collector.js";
 import type { ResolvedConfig } from "./config.js";
 import { attachLeftovers } from "./linking.js";
@@ -14,9 +16,53 @@ export function buildBatch(collector: Collector, config: ResolvedConfig): Export
   if (collector.droppedSteps && logs.length) logs.at(-1)!.metadata["edge_tracer.dropped_steps"] = collector.droppedSteps;
   return {
     resource: { serviceName: config.serviceName, environment: config.environment, versionId: config.versionId },
+    scopes: collector.scopes.map((scope) => exportScope(collector, scope)),
     logs,
     looseSteps: loose.map((step, index) => exportStep(collector, step, index, undefined, config)),
     maxFieldBytes: config.maxFieldBytes,
+    semconv: config.semconv,
+  };
+}
+
+function exportScope(collector: Collector, scope: Scope): ExportedScope {
+  const isRoot = scope === collector.root;
+  const attributes: ExportedScope["attributes"] = {};
+  if (scope.options.task_id) attributes["phospho.task_id"] = scope.options.task_id;
+  if (scope.options.session_id) attributes["phospho.session_id"] = scope.options.session_id;
+  if (isRoot) Object.assign(attributes, totals(collector));
+  return {
+    traceId: collector.traceId,
+    spanId: scope.spanId,
+    parentSpanId: isRoot ? collector.parent?.spanId : scope.parent?.spanId,
+    traceState: isRoot ? collector.parent?.traceState : undefined,
+    name: scope.options.name ?? (isRoot ? "invocation" : "tracer"),
+    isRoot,
+    startTime: scope.startTime,
+    endTime: scope.endTime ?? now(),
+    attributes,
+  };
+}
+
+/** What the whole invocation did, on its root span. */
+function totals(collector: Collector): ExportedScope["attributes"] {
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let llmMs = 0;
+  let llmCalls = 0;
+  for (const step of collector.steps) {
+    if (!step.llm) continue;
+    llmCalls++;
+    inputTokens += step.llm.usage?.inputTokens ?? 0;
+    outputTokens += step.llm.usage?.outputTokens ?? 0;
+    llmMs += (step.endTime ?? step.startTime) - step.startTime;
+  }
+  return {
+    "edge_tracer.invocation.steps": collector.steps.length + collector.droppedSteps,
+    "edge_tracer.invocation.logs": collector.logs.length,
+    "edge_tracer.invocation.llm_calls": llmCalls,
+    "edge_tracer.invocation.input_tokens": inputTokens,
+    "edge_tracer.invocation.output_tokens": outputTokens,
+    "edge_tracer.invocation.llm_time_ms": Math.round(llmMs),
   };
 }
 
@@ -39,6 +85,8 @@ function exportLog(collector: Collector, record: LogRecord, config: ResolvedConf
   let manualIndex = 0;
   return {
     traceId: record.traceId,
+    spanId: record.spanId,
+    parentSpanId: record.scope.spanId,
     task_id: record.taskId,
     session_id: record.sessionId,
     input: input.text,
@@ -63,7 +111,8 @@ function exportStep(collector: Collector, step: Step, index: number, log: LogRec
   return {
     traceId: collector.traceId,
     spanId: step.spanId,
-    parentSpanId: step.scope.spanId,
+    // A manual step was given to its log: it is the log's child.
+    parentSpanId: step.kind === "manual" && log ? log.spanId : step.scope.spanId,
     name: step.name,
     kind: step.kind,
     status: step.status === "open" ? "unfinished" : step.status,

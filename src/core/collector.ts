@@ -2,6 +2,7 @@
 // One per request; nothing here is shared between requests.
 import { activeContext, hasStorage } from "../context/storage.js";
 import type { Invocation } from "./invocation.js";
+import type { RemoteParent } from "../otel/traceparent.js";
 import { now } from "./clock.js";
 import type { ResolvedConfig } from "./config.js";
 import { newSessionId, newSpanId, newTaskId, newTraceId } from "./ids.js";
@@ -15,8 +16,11 @@ import { describeError, warnOnce } from "./warn.js";
 export class Collector {
   /** The public handle of this collector, once an Invocation wraps it. */
   invocation?: Invocation;
-  readonly traceId = newTraceId();
+  readonly traceId: string;
+  /** The invocation's root span: the handler. Its scope has no parent. */
   readonly root: Scope;
+  /** Every scope entered, root first: exported as spans. */
+  readonly scopes: Scope[];
   readonly steps: Step[] = [];
   readonly logs: LogRecord[] = [];
   /** Steps refused because `maxSteps` was reached; reported on the log. */
@@ -35,8 +39,12 @@ export class Collector {
     rootOptions: ScopeOptions = {},
     /** False for the orphan collector: a call with no request to belong to is passed through, not recorded. */
     readonly recordsCalls = true,
+    /** The span this invocation continues (incoming `traceparent`, or another SDK's active span). */
+    readonly parent?: RemoteParent,
   ) {
+    this.traceId = parent?.traceId ?? newTraceId();
     this.root = createScope(undefined, rootOptions);
+    this.scopes = [this.root];
   }
 
   /**
@@ -55,6 +63,7 @@ export class Collector {
   enterScope(parent: Scope, options: ScopeOptions): Scope {
     const scope = createScope(parent, options);
     this.openScopes.push(scope);
+    this.scopes.push(scope);
     return scope;
   }
 
@@ -78,6 +87,7 @@ export class Collector {
     const output = event.output as { then?: unknown } | undefined;
     const isPromise = typeof output?.then === "function";
     const record: LogRecord = {
+      spanId: newSpanId(),
       taskId,
       sessionId,
       scope,

@@ -64,6 +64,7 @@ async function settleWithin(pending: Set<Promise<unknown>>, deadline: number): P
 }
 
 function appendBatch(into: ExportBatch, from: ExportBatch): void {
+  into.scopes.push(...from.scopes);
   into.logs.push(...from.logs);
   into.looseSteps.push(...from.looseSteps);
 }

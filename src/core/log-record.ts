@@ -33,6 +33,8 @@ export interface LogIds {
 }
 
 export interface LogRecord {
+  /** The log's own span, child of its scope's. */
+  readonly spanId: string;
   readonly taskId: string;
   readonly sessionId: string;
   readonly scope: Scope;

@@ -38,6 +38,9 @@ export interface ExportedStep {
 /** One log, in phospho's event shape, with the steps it claimed. */
 export interface ExportedLog {
   traceId: string;
+  spanId: string;
+  /** The span of the scope it was logged in. */
+  parentSpanId: string;
   task_id: string;
   session_id: string;
   input: string;
@@ -54,13 +57,32 @@ export interface ExportedLog {
   steps: ExportedStep[];
 }
 
+/** The invocation's root span (the handler) or a `tracer()`/`trace()` block. */
+export interface ExportedScope {
+  traceId: string;
+  spanId: string;
+  /** For the root: the remote parent it continues, if any. */
+  parentSpanId?: string;
+  traceState?: string;
+  name: string;
+  isRoot: boolean;
+  startTime: number;
+  endTime: number;
+  /** Root: invocation totals (steps, tokens, LLM time). Blocks: the ids and metadata they set. */
+  attributes: Record<string, string | number | boolean>;
+}
+
 export interface ExportBatch {
   resource: { serviceName: string; environment?: string; versionId?: string };
+  /** Root spans and blocks of the invocations in this batch (several when orphan logs joined it). */
+  scopes: ExportedScope[];
   logs: ExportedLog[];
   /** Steps of an invocation that logged nothing: exported with its trace id alone. */
   looseSteps: ExportedStep[];
   /** The longest text an exporter should put in one field (`maxFieldBytes`). */
   maxFieldBytes: number;
+  /** Which GenAI attribute names OTLP exporters write (config `semconv`). */
+  semconv: "current" | "legacy" | "both";
 }
 
 export interface ExportOptions {

@@ -34,7 +34,7 @@ export function phosphoExporter(options: PhosphoExporterOptions): Exporter {
       if (steps.length) {
         const resource = resourceAttributes(batch);
         const spans = steps.map((step) => {
-          const span = toSpan(step, batch);
+          const span = toSpan(step, batch, "both");
           Object.assign(span.attributes, phosphoAttributes(step));
           if (step.kind === "manual" && step.taskId) span.name = `phospho.${step.taskId}_intermediate_${step.index}`;
           return span;

@@ -1,12 +1,14 @@
-// Steps as OpenTelemetry spans with GenAI semantic-convention attributes, shared by every span exporter.
+// An invocation as OpenTelemetry spans: the root (SERVER), its blocks and logs (INTERNAL), LLM calls (CLIENT)
+// and custom steps (INTERNAL), with GenAI semantic-convention attributes. Shared by every span exporter.
 import type { Attributes, SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import type { ExportBatch, ExportedStep } from "./exporter.js";
-import { genAiAttributes } from "./genai-attributes.js";
+import type { ExportBatch, ExportedLog, ExportedScope, ExportedStep } from "./exporter.js";
+import { genAiAttributes, type GenAiOptions } from "./genai-attributes.js";
 
 export interface SpanData {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
+  traceState?: string;
   name: string;
   kind: SpanKind;
   /** Milliseconds since the epoch. */
@@ -17,14 +19,15 @@ export interface SpanData {
 }
 
 const INTERNAL: SpanKind = 1;
+const SERVER: SpanKind = 2;
 const CLIENT: SpanKind = 3;
 const UNSET: SpanStatusCode = 0;
 const ERROR: SpanStatusCode = 2;
 
-export function toSpan(step: ExportedStep, batch: ExportBatch): SpanData {
+export function toSpan(step: ExportedStep, batch: ExportBatch, semconv: GenAiOptions["semconv"] = batch.semconv): SpanData {
   const attributes: Attributes = { "edge_tracer.step.kind": step.kind };
   if (step.status !== "ok") attributes["edge_tracer.step.status"] = step.status;
-  if (step.llm) Object.assign(attributes, genAiAttributes(step, { semconv: "both", maxFieldBytes: batch.maxFieldBytes }));
+  if (step.llm) Object.assign(attributes, genAiAttributes(step, { semconv, maxFieldBytes: batch.maxFieldBytes }));
   else {
     if (step.inputText !== undefined) attributes["input.value"] = step.inputText;
     if (step.outputText !== undefined) attributes["output.value"] = step.outputText;
@@ -43,12 +46,60 @@ export function toSpan(step: ExportedStep, batch: ExportBatch): SpanData {
   };
 }
 
+/** The root span (SERVER, with the invocation's totals) or a block's span (INTERNAL). */
+export function scopeToSpan(scope: ExportedScope): SpanData {
+  return {
+    traceId: scope.traceId,
+    spanId: scope.spanId,
+    parentSpanId: scope.parentSpanId,
+    traceState: scope.traceState,
+    name: scope.name,
+    kind: scope.isRoot ? SERVER : INTERNAL,
+    startTime: scope.startTime,
+    endTime: scope.endTime,
+    attributes: { ...scope.attributes },
+    status: { code: UNSET },
+  };
+}
+
+/** A log as a point-in-time span under its block, carrying its ids, input and output. */
+export function logToSpan(log: ExportedLog): SpanData {
+  const attributes: Attributes = { "phospho.task_id": log.task_id, "phospho.session_id": log.session_id, "input.value": log.input };
+  if (log.output !== null) attributes["output.value"] = log.output;
+  if (log.flag) attributes["phospho.flag"] = log.flag;
+  if (log.user_id) attributes["user.id"] = log.user_id;
+  for (const [key, value] of Object.entries(log.metadata)) {
+    if (typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) attributes[`phospho.metadata.${key}`] = value;
+  }
+  return {
+    traceId: log.traceId,
+    spanId: log.spanId,
+    parentSpanId: log.parentSpanId,
+    name: "log",
+    kind: INTERNAL,
+    startTime: log.createdAt,
+    endTime: log.createdAt,
+    attributes,
+    status: { code: log.flag === "failure" ? ERROR : UNSET },
+  };
+}
+
+/** Every span of a batch: roots and blocks, logs, then steps. */
+export function batchToSpans(batch: ExportBatch): SpanData[] {
+  return [
+    ...batch.scopes.map(scopeToSpan),
+    ...batch.logs.map(logToSpan),
+    ...batch.logs.flatMap((log) => log.steps).concat(batch.looseSteps).map((step) => toSpan(step, batch)),
+  ];
+}
+
 /** Resource attributes every span exporter sends. */
 export function resourceAttributes(batch: ExportBatch): Attributes {
   const attributes: Attributes = {
     "service.name": batch.resource.serviceName,
     "telemetry.sdk.name": "edge-tracer",
     "telemetry.sdk.language": "webjs",
+    "telemetry.sdk.version": "0.1.0",
   };
   if (batch.resource.versionId) attributes["service.version"] = batch.resource.versionId;
   if (batch.resource.environment) attributes["deployment.environment.name"] = batch.resource.environment;

@@ -5,6 +5,7 @@ import type { Invocation } from "../core/invocation.js";
 import type { ScopeOptions } from "../core/scope.js";
 import { tracerFrom, type Tracer } from "../core/tracer.js";
 import { warnOnce } from "../core/warn.js";
+import { now } from "../core/clock.js";
 import { findWaitUntil, type ExecutionContextLike } from "./wait-until.js";
 
 /**
@@ -35,6 +36,7 @@ export async function withTracer<T>(
   try {
     return (result = await runInContext({ collector, scope: collector.root }, () => fn(invocation)));
   } finally {
+    collector.root.endTime = now();
     const flushed = invocation.flush();
     const waitUntil = findWaitUntil(ctx);
     if (waitUntil) waitUntil(flushed);
