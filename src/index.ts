@@ -1,5 +1,5 @@
 // edge-tracer's public API. Everything a user imports is exported here, and nothing runs on import.
-export { createTracer, isTracer, type Tracer } from "./core/tracer.js";
+export { createTracer, isTracer, type Tracer, type InvocationOptions } from "./core/tracer.js";
 export type { TracerConfig, ProviderEndpoint, KeepRules, RedactItem } from "./core/config.js";
 export { Invocation } from "./core/invocation.js";
 export { TraceHandle, type StepOptions, type TraceWrapper } from "./core/handle.js";

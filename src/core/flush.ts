@@ -5,7 +5,7 @@ import { buildBatch } from "./batch.js";
 import { now } from "./clock.js";
 import type { Collector } from "./collector.js";
 import type { Tracer } from "./tracer.js";
-import { describeError, warnOnce } from "./warn.js";
+import { describeError, guard, warnOnce } from "./warn.js";
 
 /** Never rejects: the tracer's failures are reported, not thrown. */
 export async function flushCollector(collector: Collector, tracer: Tracer): Promise<ExportResult> {
@@ -27,7 +27,7 @@ export async function flushCollector(collector: Collector, tracer: Tracer): Prom
     const count = batch.logs.length + batch.logs.reduce((n, log) => n + log.steps.length, 0) + batch.looseSteps.length;
     const results = await Promise.all(
       exporters.map((exporter) =>
-        exporter.export(batch, { signal, fetch: fetchFn }).catch(
+        exporter.export(batch, { signal, deadline, fetch: fetchFn }).catch(
           (error): ExportResult => ({
             ...emptyResult(),
             dropped: count,
@@ -37,6 +37,7 @@ export async function flushCollector(collector: Collector, tracer: Tracer): Prom
       ),
     );
     const result = mergeResults(results);
+    for (const error of result.errors) guard("onExportError", () => config.onExportError?.(error), undefined);
     if (result.errors.length) {
       const detail = result.errors.map((e) => `${e.destination}: ${e.count} not delivered (${e.reason})`).join("; ");
       console.warn(`[edge-tracer] export failed for part of trace ${collector.traceId}: ${detail}`);

@@ -23,8 +23,9 @@ export interface Scope {
   endTime?: number;
 }
 
-export function createScope(parent: Scope | undefined, options: ScopeOptions = {}): Scope {
-  return { parent, options, spanId: newSpanId(), startTime: now() };
+/** `spanId` is given when the scope stands for a span that already exists (an OpenTelemetry span's step). */
+export function createScope(parent: Scope | undefined, options: ScopeOptions = {}, spanId = newSpanId()): Scope {
+  return { parent, options, spanId, startTime: now() };
 }
 
 /** True when `inner` is `outer` or nested in it. */

@@ -1,5 +1,6 @@
 // createTracer: validated config and exporters, made once and shared by every invocation.
-import { enableStorage } from "../context/storage.js";
+import { enableStorage, type AsyncLocalStorageClass } from "../context/storage.js";
+import { registerGlobal } from "../otel/register.js";
 import { consoleExporter } from "../exporters/console.js";
 import type { Exporter } from "../exporters/exporter.js";
 import { phosphoExporter } from "../exporters/phospho.js";
@@ -7,6 +8,8 @@ import { Collector } from "./collector.js";
 import { resolveConfig, type ResolvedConfig, type TracerConfig } from "./config.js";
 import { Invocation } from "./invocation.js";
 import type { ScopeOptions } from "./scope.js";
+import { parseTraceparent } from "../otel/traceparent.js";
+import { foreignActiveSpan } from "../otel/global-api.js";
 
 const brand = Symbol.for("edge-tracer.tracer");
 
@@ -18,7 +21,15 @@ export interface Tracer {
   /** Whether module-level `log()`, `tracer()` and `tracedFetch` can find the current invocation. */
   readonly hasAsyncLocalStorage: boolean;
   /** Starts recording one request. Prefer `withTracer` or `instrument`, which also flush it. */
-  startInvocation(options?: ScopeOptions): Invocation;
+  startInvocation(options?: InvocationOptions): Invocation;
+}
+
+/** How an invocation starts: its root scope, and the trace it continues. */
+export interface InvocationOptions extends ScopeOptions {
+  /** An incoming W3C `traceparent` header: the invocation continues that trace. */
+  traceparent?: string | null;
+  /** The matching `tracestate` header, passed on unchanged. */
+  tracestate?: string | null;
 }
 
 /**
@@ -35,12 +46,17 @@ export function createTracer(config: TracerConfig = {}): Tracer {
       ? phosphoExporter({ apiKey: resolved.apiKey, projectId: resolved.projectId, baseUrl: resolved.baseUrl })
       : consoleExporter(),
   ];
+  if (resolved.registerGlobal) registerGlobal(resolved.asyncLocalStorage ?? (globalThis as { AsyncLocalStorage?: AsyncLocalStorageClass }).AsyncLocalStorage);
   const tracer: Tracer = {
     [brand]: true,
     config: resolved,
     exporters,
     hasAsyncLocalStorage: enableStorage(resolved.asyncLocalStorage),
-    startInvocation: (options) => new Invocation(tracer, new Collector(resolved, options)),
+    startInvocation: (options = {}) => {
+      // An explicit traceparent wins; else another OpenTelemetry SDK's active span, if any.
+      const parent = parseTraceparent(options.traceparent, options.tracestate) ?? foreignActiveSpan();
+      return new Invocation(tracer, new Collector(resolved, options, true, parent));
+    },
   };
   return Object.freeze(tracer);
 }

@@ -88,6 +88,8 @@ export interface ExportBatch {
 export interface ExportOptions {
   /** Aborts when the flush budget is spent. */
   signal: AbortSignal;
+  /** When the flush budget ends, in epoch milliseconds: retries must fit before it. */
+  deadline: number;
   /** The untraced fetch to send with. */
   fetch: typeof fetch;
 }

@@ -20,6 +20,7 @@ export function encodeTraces(resource: Attributes, spans: SpanData[]): Uint8Arra
 
 function writeSpan(w: ProtoWriter, span: SpanData): void {
   w.bytes(1, hexToBytes(span.traceId)).bytes(2, hexToBytes(span.spanId));
+  if (span.traceState) w.string(3, span.traceState);
   if (span.parentSpanId) w.bytes(4, hexToBytes(span.parentSpanId));
   w.string(5, span.name).varint(6, span.kind);
   w.fixed64(7, toNanos(span.startTime)).fixed64(8, toNanos(span.endTime));

@@ -1,6 +1,7 @@
 // phospho: logs as JSON to /v2/log/{project}, steps as OTLP protobuf to /v3/otl/{project} (reference/phospho-wire-format.md).
 import type { Attributes } from "@opentelemetry/api";
-import { allSteps, emptyResult, mergeResults, type ExportBatch, type ExportedLog, type Exporter, type ExportOptions, type ExportResult } from "./exporter.js";
+import { allSteps, mergeResults, type ExportedLog, type Exporter, type ExportResult } from "./exporter.js";
+import { postWithRetry } from "./http.js";
 import { encodeTraces } from "./otlp-protobuf.js";
 import { resourceAttributes, toSpan } from "./spans.js";
 
@@ -24,48 +25,35 @@ export function phosphoExporter(options: PhosphoExporterOptions): Exporter {
 
   return {
     name: "phospho",
-    async export(batch, { signal, fetch }) {
+    async export(batch, options) {
       const steps = allSteps(batch);
       const sends: Promise<ExportResult>[] = [];
       if (batch.logs.length) {
-        const body = JSON.stringify({ batched_log_events: batch.logs.map((log) => toLogEvent(log)) });
-        sends.push(send(fetch, signal, "phospho logs", `${base}/v2/log/${project}`, body, "application/json", batch.logs.length, countRejectedLogs));
+        sends.push(postWithRetry({
+          destination: "phospho logs",
+          url: `${base}/v2/log/${project}`,
+          headers: { ...headers, "content-type": "application/json" },
+          body: JSON.stringify({ batched_log_events: batch.logs.map(toLogEvent) }),
+          count: batch.logs.length,
+          refusals: refusedLogs,
+        }, options));
       }
       if (steps.length) {
-        const resource = resourceAttributes(batch);
         const spans = steps.map((step) => {
           const span = toSpan(step, batch, "both");
           Object.assign(span.attributes, phosphoAttributes(step));
           if (step.kind === "manual" && step.taskId) span.name = `phospho.${step.taskId}_intermediate_${step.index}`;
           return span;
         });
-        sends.push(send(fetch, signal, "phospho steps", `${base}/v3/otl/${project}`, encodeTraces(resource, spans), "application/x-protobuf", steps.length));
+        sends.push(postWithRetry({
+          destination: "phospho steps",
+          url: `${base}/v3/otl/${project}`,
+          headers: { ...headers, "content-type": "application/x-protobuf" },
+          body: encodeTraces(resourceAttributes(batch), spans),
+          count: steps.length,
+        }, options));
       }
       return mergeResults(await Promise.all(sends));
-
-      async function send(
-        fetchFn: ExportOptions["fetch"], abort: AbortSignal, destination: string, url: string, payload: BodyInit, contentType: string, count: number,
-        rejected?: (reply: string) => string[],
-      ): Promise<ExportResult> {
-        const result = emptyResult();
-        try {
-          const response = await fetchFn(url, { method: "POST", headers: { ...headers, "content-type": contentType }, body: payload, signal: abort });
-          const reply = await response.text();
-          if (!response.ok) {
-            result.dropped = count;
-            result.errors.push({ destination, reason: `HTTP ${response.status}: ${reply.slice(0, 300)}`, count });
-            return result;
-          }
-          const refused = rejected?.(reply) ?? [];
-          result.sent = count - refused.length;
-          result.dropped = refused.length;
-          if (refused.length) result.errors.push({ destination, reason: refused[0]!, count: refused.length });
-        } catch (error) {
-          result.dropped = count;
-          result.errors.push({ destination, reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error), count });
-        }
-        return result;
-      }
     },
   };
 }
@@ -94,7 +82,7 @@ function isRawValue(value: unknown): boolean {
 }
 
 /** A 200 can still carry per-event refusals: `{ logged_events: [{ error_in_log }] }`. */
-function countRejectedLogs(reply: string): string[] {
+function refusedLogs(reply: string): string[] {
   try {
     const events = JSON.parse(reply)?.logged_events;
     if (!Array.isArray(events)) return [];

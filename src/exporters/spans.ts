@@ -31,6 +31,8 @@ export function toSpan(step: ExportedStep, batch: ExportBatch, semconv: GenAiOpt
   else {
     if (step.inputText !== undefined) attributes["input.value"] = step.inputText;
     if (step.outputText !== undefined) attributes["output.value"] = step.outputText;
+    // A custom step's metadata (an OpenTelemetry span's attributes) is kept as attributes.
+    for (const [key, value] of Object.entries(step.metadata ?? {})) if (isAttributeValue(value)) attributes[key] ??= value;
   }
   if (step.error) attributes["error.type"] ??= step.error.type;
   return {
@@ -105,3 +107,7 @@ export function resourceAttributes(batch: ExportBatch): Attributes {
   if (batch.resource.environment) attributes["deployment.environment.name"] = batch.resource.environment;
   return attributes;
 }
+
+const isAttributeValue = (value: unknown): value is string | number | boolean | string[] =>
+  typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value)) ||
+  (Array.isArray(value) && value.every((item) => typeof item === "string"));

@@ -30,7 +30,7 @@ export function formatTraceparent(traceId: string, spanId: string, sampled = tru
 }
 
 /** A valid span context of 32 and 16 hex digits, not all zeros. */
-export function isValidSpanContext(context: { traceId?: unknown; spanId?: unknown } | undefined): context is { traceId: string; spanId: string } {
+export function isValidSpanContext<T extends { traceId?: unknown; spanId?: unknown }>(context: T | undefined): context is T & { traceId: string; spanId: string } {
   return (
     typeof context?.traceId === "string" && /^[0-9a-f]{32}$/.test(context.traceId) && !ZEROS.test(context.traceId) &&
     typeof context.spanId === "string" && /^[0-9a-f]{16}$/.test(context.spanId) && !ZEROS.test(context.spanId)

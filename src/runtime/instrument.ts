@@ -1,6 +1,6 @@
 // instrument: wraps a Workers ExportedHandler so fetch, scheduled and queue each run in their own invocation.
 import type { TracerConfig } from "../core/config.js";
-import { createTracer, isTracer, tracerFrom, type Tracer } from "../core/tracer.js";
+import { createTracer, isTracer, tracerFrom, type InvocationOptions, type Tracer } from "../core/tracer.js";
 import type { ExecutionContextLike } from "./wait-until.js";
 import { withTracer } from "./with-tracer.js";
 
@@ -40,20 +40,25 @@ export function instrument<Env, H extends ExportedHandlerLike<Env>>(handler: H, 
     if (env && typeof env === "object") tracers.set(env, tracer);
     return tracer;
   };
-  const wrap = (name: "fetch" | "scheduled" | "queue", scopeName: (event: any) => string) => {
+  const wrap = (name: "fetch" | "scheduled" | "queue", describe: (event: any) => InvocationOptions) => {
     const original = handler[name];
     if (typeof original !== "function") return undefined;
     // async, so a config mistake rejects like any handler error rather than throwing synchronously.
     return async (event: unknown, env: Env, ctx: ExecutionContextLike) =>
-      withTracer(ctx, () => original.call(handler, event, env, ctx), tracerFor(env), { name: scopeName(event) });
+      withTracer(ctx, () => original.call(handler, event, env, ctx), tracerFor(env), describe(event));
   };
   return {
     ...handler,
     [instrumented]: true,
     ...definedOnly({
-      fetch: wrap("fetch", (request: Request) => `${request.method} ${new URL(request.url).pathname}`),
-      scheduled: wrap("scheduled", (controller: { cron?: string }) => `scheduled ${controller?.cron ?? ""}`.trim()),
-      queue: wrap("queue", (batch: { queue?: string }) => `queue ${batch?.queue ?? ""}`.trim()),
+      // A request continues the trace its caller started, if it sent a traceparent.
+      fetch: wrap("fetch", (request: Request) => ({
+        name: `${request.method} ${new URL(request.url).pathname}`,
+        traceparent: request.headers.get("traceparent"),
+        tracestate: request.headers.get("tracestate"),
+      })),
+      scheduled: wrap("scheduled", (controller: { cron?: string }) => ({ name: `scheduled ${controller?.cron ?? ""}`.trim() })),
+      queue: wrap("queue", (batch: { queue?: string }) => ({ name: `queue ${batch?.queue ?? ""}`.trim() })),
     }),
   } as H;
 }

@@ -2,8 +2,7 @@
 import { runInContext } from "../context/storage.js";
 import type { TracerConfig } from "../core/config.js";
 import type { Invocation } from "../core/invocation.js";
-import type { ScopeOptions } from "../core/scope.js";
-import { tracerFrom, type Tracer } from "../core/tracer.js";
+import { tracerFrom, type InvocationOptions, type Tracer } from "../core/tracer.js";
 import { warnOnce } from "../core/warn.js";
 import { now } from "../core/clock.js";
 import { findWaitUntil, type ExecutionContextLike } from "./wait-until.js";
@@ -28,9 +27,9 @@ export async function withTracer<T>(
   ctx: ExecutionContextLike | null | undefined,
   fn: (invocation: Invocation) => T | Promise<T>,
   tracerOrConfig?: Tracer | TracerConfig,
-  scope?: ScopeOptions,
+  options?: InvocationOptions,
 ): Promise<T> {
-  const invocation = tracerFrom(tracerOrConfig).startInvocation(scope);
+  const invocation = tracerFrom(tracerOrConfig).startInvocation(options);
   const { collector } = invocation;
   let result: T | undefined;
   try {

@@ -20,7 +20,7 @@ export function bundleWorker(entry: string): Promise<string> {
       platform: "browser",
       target: "es2022",
       conditions: ["workerd", "worker", "browser"],
-      alias: { "edge-tracer": "./src/index.ts" },
+      alias: { "edge-tracer/otlp": "./src/otlp.ts", "edge-tracer": "./src/index.ts" },
       external: ["node:*"],
       logLevel: "silent",
     }).then((result) => result.outputFiles[0]!.text);

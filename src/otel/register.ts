@@ -1,0 +1,35 @@
+// `registerGlobal: true`: makes edge-tracer the global OpenTelemetry tracer provider (and, with ALS, the
+// context manager), through the API's documented global slot, so no copy of @opentelemetry/api ships with us.
+import type { ContextManager } from "@opentelemetry/api";
+import type { AsyncLocalStorageClass } from "../context/storage.js";
+import { warnOnce } from "../core/warn.js";
+import { alsContextManager } from "./context-manager.js";
+import { OTEL_GLOBAL } from "./global-api.js";
+import { stepTracerProvider } from "./tracer-provider.js";
+
+/** Keep in step with the `@opentelemetry/api` version in package.json. */
+const OTEL_API_VERSION = "1.9.1";
+
+interface Slot {
+  version: string;
+  trace?: unknown;
+  context?: ContextManager;
+}
+
+const ours = new WeakSet<object>();
+
+export function registerGlobal(AlsClass: AsyncLocalStorageClass | undefined): void {
+  const global = globalThis as Record<symbol, Slot | undefined>;
+  // An API copy reads a global of its own minor or higher, and registers into one of exactly its version:
+  // the version of the @opentelemetry/api we depend on, which npm shares with the user's copy.
+  const slot = (global[OTEL_GLOBAL] ??= { version: OTEL_API_VERSION });
+  if (slot.trace && ours.has(slot.trace as object)) return;
+  if (slot.trace) {
+    warnOnce("register-global", "`registerGlobal`: another OpenTelemetry tracer provider is already registered; edge-tracer left it in place. Its active spans still become the parents of our root spans.");
+    return;
+  }
+  if (!slot.context && AlsClass) slot.context = alsContextManager(AlsClass);
+  const provider = stepTracerProvider(() => (globalThis as Record<symbol, Slot | undefined>)[OTEL_GLOBAL]?.context);
+  ours.add(provider);
+  slot.trace = provider;
+}
