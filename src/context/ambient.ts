@@ -6,6 +6,7 @@ import type { LogEvent, LogIds } from "../core/log-record.js";
 import type { ScopeOptions } from "../core/scope.js";
 import { warnOnce } from "../core/warn.js";
 import { createTracedFetch } from "../providers/traced-fetch.js";
+import { propagating } from "../otel/propagate.js";
 import { orphanCollector } from "./orphans.js";
 import { activeContext } from "./storage.js";
 
@@ -67,7 +68,9 @@ export function trace(options: ScopeOptions = {}): TraceWrapper {
  * A fetch that records LLM calls into the current invocation, and passes through when there is none.
  * Give it to an SDK created once at module scope: `new OpenAI({ fetch: tracedFetch })`.
  */
-export const tracedFetch: typeof fetch = /*@__PURE__*/ createTracedFetch(() => {
+export const tracedFetch: typeof fetch = /*@__PURE__*/ propagating(/*@__PURE__*/ createTracedFetch(currentTarget), currentTarget);
+
+function currentTarget() {
   const active = activeContext();
   return active && active.collector.recordsCalls && !active.collector.sealed ? active : undefined;
-});
+}

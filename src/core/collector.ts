@@ -9,6 +9,7 @@ import { newSessionId, newSpanId, newTaskId, newTraceId } from "./ids.js";
 import { claim, claimEarlierSteps } from "./linking.js";
 import type { LogEvent, LogIds, LogRecord } from "./log-record.js";
 import { sanitize } from "./serialize.js";
+import { headSampled } from "./sampling.js";
 import { createScope, inherited, inheritedMetadata, type Scope, type ScopeOptions } from "./scope.js";
 import type { Step, StepKind, StepStatus } from "./step.js";
 import { describeError, warnOnce } from "./warn.js";
@@ -27,6 +28,8 @@ export class Collector {
   droppedSteps = 0;
   /** Once true, the batch has been taken for export: later records belong to no batch of ours. */
   sealed = false;
+  /** The head sampling decision; an unsampled invocation is still recorded, for the `keep` rules. */
+  readonly sampled: boolean;
   private readonly sessionId = newSessionId();
   /** `tracer()` blocks entered and not yet left, oldest first: where sequential root-handle calls belong. */
   private readonly openScopes: Scope[] = [];
@@ -43,6 +46,7 @@ export class Collector {
     readonly parent?: RemoteParent,
   ) {
     this.traceId = parent?.traceId ?? newTraceId();
+    this.sampled = headSampled(config.sampleRate);
     this.root = createScope(undefined, rootOptions);
     this.scopes = [this.root];
   }

@@ -2,6 +2,8 @@
 import { takeOrphans } from "../context/orphans.js";
 import { emptyResult, mergeResults, type ExportBatch, type ExportResult } from "../exporters/exporter.js";
 import { buildBatch } from "./batch.js";
+import { applyPrivacy } from "./privacy.js";
+import { matchesKeep } from "./sampling.js";
 import { now } from "./clock.js";
 import type { Collector } from "./collector.js";
 import type { Tracer } from "./tracer.js";
@@ -17,9 +19,11 @@ export async function flushCollector(collector: Collector, tracer: Tracer): Prom
     await settleWithin(collector.pending, deadline - exportReserve);
     collector.closeUnfinished();
     collector.sealed = true;
-    const batch = buildBatch(collector, config);
+    const kept = collector.sampled || matchesKeep(collector, config.keep);
+    const batch = kept ? buildBatch(collector, config) : emptyBatch(config);
     const orphans = takeOrphans();
     if (orphans) appendBatch(batch, buildBatch(orphans, config));
+    applyPrivacy(batch, config);
     if (!batch.logs.length && !batch.looseSteps.length) return emptyResult();
 
     const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - now())));
@@ -62,6 +66,10 @@ async function settleWithin(pending: Set<Promise<unknown>>, deadline: number): P
     if (timer !== undefined) clearTimeout(timer);
     if (timedOut) return;
   }
+}
+
+function emptyBatch(config: Tracer["config"]): ExportBatch {
+  return { resource: { serviceName: config.serviceName }, scopes: [], logs: [], looseSteps: [], maxFieldBytes: config.maxFieldBytes, semconv: config.semconv };
 }
 
 function appendBatch(into: ExportBatch, from: ExportBatch): void {

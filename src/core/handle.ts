@@ -1,6 +1,7 @@
 // The API users call on an invocation or inside a tracer() block: fetch, log, tracer, trace, step.
 import { runInContext } from "../context/storage.js";
 import { createTracedFetch } from "../providers/traced-fetch.js";
+import { propagating } from "../otel/propagate.js";
 import type { Collector } from "./collector.js";
 import type { LogEvent, LogIds } from "./log-record.js";
 import type { Scope, ScopeOptions } from "./scope.js";
@@ -46,7 +47,8 @@ export class TraceHandle {
   constructor(collector: Collector, scope?: Scope) {
     this.collector = collector;
     this.#scope = scope;
-    this.fetch = createTracedFetch(() => (collector.recordsCalls && !collector.sealed ? { collector, scope: this.#current() } : undefined));
+    const target = () => (collector.recordsCalls && !collector.sealed ? { collector, scope: this.#current() } : undefined);
+    this.fetch = propagating(createTracedFetch(target), target);
   }
 
   /**

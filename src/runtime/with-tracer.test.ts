@@ -122,6 +122,20 @@ describe("bad input", () => {
     expect(String(warn.mock.calls[0]![0])).toContain("edge_tracer.warnings");
   });
 
+  it("caps 10,000 steps at maxSteps and counts the rest on the log", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const memory = memoryExporter();
+    await withTracer(undefined, (t) => {
+      for (let i = 0; i < 10_000; i++) t.step(`step ${i}`, () => i);
+      t.log({ input: "q", output: "a" });
+    }, { exporters: [memory] });
+    const [log] = memory.batches[0]!.logs;
+    expect(log!.steps).toHaveLength(1_000);
+    expect(log!.metadata["edge_tracer.dropped_steps"]).toBe(9_000);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain("maxSteps");
+  });
+
   it("snapshots values at log time: later mutation does not leak into the trace", async () => {
     const memory = memoryExporter();
     const messages = [{ role: "user", content: "hi" }];

@@ -1,0 +1,70 @@
+// postWithRetry: which failures are retried, how Retry-After and the flush budget are honoured, what is reported.
+import { describe, expect, it } from "vitest";
+import { postWithRetry, type PostRequest } from "./http.js";
+
+const request: PostRequest = { destination: "sink", url: "http://sink.test/", headers: {}, body: "{}", count: 3 };
+
+/** A fetch that answers from a script, one entry per attempt; an Error entry is thrown. */
+function scripted(...script: (Response | Error)[]) {
+  const attempts: number[] = [];
+  const fetch = async () => {
+    attempts.push(Date.now());
+    const next = script.shift()!;
+    if (next instanceof Error) throw next;
+    return next;
+  };
+  return { fetch: fetch as unknown as typeof globalThis.fetch, attempts };
+}
+
+const budget = (ms: number) => ({ signal: AbortSignal.timeout(ms), deadline: Date.now() + ms });
+
+describe("postWithRetry", () => {
+  it("retries a 500, then delivers", async () => {
+    const { fetch, attempts } = scripted(new Response("oops", { status: 500 }), new Response("{}"));
+    expect(await postWithRetry(request, { fetch, ...budget(5_000) })).toEqual({ sent: 3, retried: 3, dropped: 0, errors: [] });
+    expect(attempts).toHaveLength(2);
+  });
+
+  it("retries a network error, then delivers", async () => {
+    const { fetch } = scripted(new TypeError("connection reset"), new TypeError("connection refused"), new Response("{}"));
+    expect(await postWithRetry(request, { fetch, ...budget(5_000) })).toMatchObject({ sent: 3, retried: 3, dropped: 0 });
+  });
+
+  it("waits as long as Retry-After says on a 429", async () => {
+    const { fetch, attempts } = scripted(new Response("slow down", { status: 429, headers: { "retry-after": "0.3" } }), new Response("{}"));
+    expect(await postWithRetry(request, { fetch, ...budget(5_000) })).toMatchObject({ sent: 3 });
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(280);
+  });
+
+  it("gives up at once on a Retry-After beyond the budget, and says why", async () => {
+    const { fetch, attempts } = scripted(new Response("later", { status: 429, headers: { "retry-after": "60" } }));
+    const result = await postWithRetry(request, { fetch, ...budget(1_000) });
+    expect(attempts).toHaveLength(1);
+    expect(result).toMatchObject({ sent: 0, dropped: 3, errors: [{ destination: "sink", count: 3 }] });
+    expect(result.errors[0]!.reason).toMatch(/^HTTP 429: later; no time left in the flush budget to retry$/);
+  });
+
+  it("does not retry other 4xx, and reports the server's message", async () => {
+    const { fetch, attempts } = scripted(new Response('{"detail":"Invalid token"}', { status: 401 }));
+    const result = await postWithRetry(request, { fetch, ...budget(5_000) });
+    expect(attempts).toHaveLength(1);
+    expect(result).toEqual({ sent: 0, retried: 0, dropped: 3, errors: [{ destination: "sink", reason: 'HTTP 401: {"detail":"Invalid token"}', count: 3 }] });
+  });
+
+  it("stops retrying when the budget runs out", async () => {
+    const failures = Array.from({ length: 100 }, () => new Response("down", { status: 503 }));
+    const { fetch } = scripted(...failures);
+    const started = Date.now();
+    const result = await postWithRetry(request, { fetch, ...budget(600) });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(result).toMatchObject({ sent: 0, retried: 3, dropped: 3 });
+  });
+
+  it("counts per-item refusals in a 200 reply", async () => {
+    const { fetch } = scripted(Response.json({ logged_events: [{}, { error_in_log: "quota exceeded" }, {}] }));
+    const refusals = (reply: string) => JSON.parse(reply).logged_events.filter((e: any) => e.error_in_log).map((e: any) => e.error_in_log);
+    expect(await postWithRetry({ ...request, refusals }, { fetch, ...budget(5_000) })).toEqual({
+      sent: 2, retried: 0, dropped: 1, errors: [{ destination: "sink", reason: "quota exceeded", count: 1 }],
+    });
+  });
+});

@@ -1,0 +1,40 @@
+// Outbound trace context: requests to the hosts listed in `propagateTo` carry a `traceparent` naming the
+// current scope, so the services they reach join the same trace. LLM providers get none unless listed.
+import type { Collector } from "../core/collector.js";
+import type { Scope } from "../core/scope.js";
+import { formatTraceparent } from "./traceparent.js";
+
+type Target = () => { collector: Collector; scope: Scope } | undefined;
+
+export function propagating(fetchFn: typeof fetch, target: Target): typeof fetch {
+  return (input, init) => {
+    const where = target();
+    const patterns = where?.collector.config.propagateTo;
+    if (!where || !patterns?.length) return fetchFn(input, init);
+    const request = typeof input === "object" && "url" in input ? input : undefined;
+    if (!matches(request ? request.url : String(input), patterns)) return fetchFn(input, init);
+    // Never change the caller's objects: headers are copied, then set on the copy.
+    const headers = new Headers(init?.headers ?? request?.headers);
+    if (!headers.has("traceparent")) {
+      headers.set("traceparent", formatTraceparent(where.collector.traceId, where.scope.spanId));
+      const state = where.collector.parent?.traceState;
+      if (state && !headers.has("tracestate")) headers.set("tracestate", state);
+    }
+    return request && !init ? fetchFn(new Request(request, { headers })) : fetchFn(input, { ...init, headers });
+  };
+}
+
+/** A host (`api.internal.example`, subdomains included), a URL prefix (`https://svc.example/v1`), or a RegExp on the URL. */
+function matches(url: string, patterns: Array<string | RegExp>): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return patterns.some((pattern) =>
+    typeof pattern === "string"
+      ? pattern.includes("://") ? url.startsWith(pattern) : host === pattern || host.endsWith(`.${pattern}`)
+      : pattern.test(url),
+  );
+}
