@@ -20,7 +20,7 @@ export default instrument<Env, { fetch(request: Request, env: Env): Promise<Resp
           headers: { authorization: "Bearer sk-test", "content-type": "application/json" },
           body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say a color" }], temperature: 0.3 }),
         });
-        const color = (await reply.json()).choices[0].message.content;
+        const color = ((await reply.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
         await tracedFetch(`${env.DOWNSTREAM_URL}/echo`, { method: "POST", body: color });
         log({ input: new URL(request.url).searchParams.get("q") ?? "", output: color });
         return new Response(color);
