@@ -94,43 +94,57 @@ export interface ResolvedConfig extends TracerConfig {
   recordContent: boolean;
 }
 
+// Every field is a plain predicate under z.custom: zod/mini's objects give us unknown-key and nesting checks,
+// while its string/number/url/union machinery would add kilobytes to every user's bundle. Messages are ours.
+const is = <T>(predicate: (value: unknown) => boolean) => z.optional(z.custom<T>(predicate));
+const isText = (value: unknown) => typeof value === "string" && value.length > 0;
 const isFunction = (value: unknown) => typeof value === "function";
+const isBoolean = (value: unknown) => typeof value === "boolean";
+const isWhole = (min: number) => (value: unknown) => Number.isInteger(value) && (value as number) >= min;
+const isBetween = (min: number, max: number) => (value: unknown) => typeof value === "number" && value >= min && value <= max;
+const isHttpUrl = (value: unknown) => {
+  if (typeof value !== "string" || !/^https?:\/\/[^\s/]+/.test(value)) return false;
+  try {
+    return Boolean(new URL(value));
+  } catch {
+    return false;
+  }
+};
+const isOneOf = (...values: unknown[]) => (value: unknown) => values.includes(value);
+const isListOf = (item: (value: unknown) => boolean) => (value: unknown) => Array.isArray(value) && value.every(item);
 const isExporter = (value: unknown) => typeof (value as Exporter | null)?.export === "function";
-const text = () => z.optional(z.string().check(z.minLength(1)));
-const milliseconds = z.int().check(z.positive());
+const isPattern = (value: unknown) => isText(value) || value instanceof RegExp;
 
 const schema = z.strictObject({
-  apiKey: text(),
-  projectId: text(),
-  baseUrl: z.optional(z.url({ protocol: /^https?$/ })),
+  apiKey: is<string>(isText),
+  projectId: is<string>(isText),
+  baseUrl: is<string>(isHttpUrl),
   exporters: z.optional(z.array(z.custom<Exporter>(isExporter))),
-  asyncLocalStorage: z.optional(z.custom<AsyncLocalStorageClass>(isFunction)),
-  flushTimeoutMs: z.optional(milliseconds),
-  fetch: z.optional(z.custom<typeof fetch>(isFunction)),
-  versionId: text(),
-  environment: text(),
-  providers: z.optional(
-    z.array(z.strictObject({ baseUrl: z.url({ protocol: /^https?$/ }), kind: z.enum(["openai", "mistral"]) })),
-  ),
-  maxFieldBytes: z.optional(z.int().check(z.gte(256))),
-  maxSteps: z.optional(z.int().check(z.positive())),
-  serviceName: text(),
-  injectStreamUsage: z.optional(z.boolean()),
-  semconv: z.optional(z.enum(["current", "legacy", "both"])),
-  propagateTo: z.optional(z.array(z.union([z.string().check(z.minLength(1)), z.instanceof(RegExp)]))),
-  registerGlobal: z.optional(z.boolean()),
-  sampleRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  asyncLocalStorage: is<AsyncLocalStorageClass>(isFunction),
+  flushTimeoutMs: is<number>(isWhole(1)),
+  fetch: is<typeof fetch>(isFunction),
+  versionId: is<string>(isText),
+  environment: is<string>(isText),
+  providers: z.optional(z.array(z.strictObject({ baseUrl: z.custom<string>(isHttpUrl), kind: z.custom<ProviderEndpoint["kind"]>(isOneOf("openai", "mistral")) }))),
+  maxFieldBytes: is<number>(isWhole(256)),
+  maxSteps: is<number>(isWhole(1)),
+  serviceName: is<string>(isText),
+  injectStreamUsage: is<boolean>(isBoolean),
+  semconv: is<ResolvedConfig["semconv"]>(isOneOf("current", "legacy", "both")),
+  propagateTo: is<Array<string | RegExp>>(isListOf(isPattern)),
+  registerGlobal: is<boolean>(isBoolean),
+  sampleRate: is<number>(isBetween(0, 1)),
   keep: z.optional(
     z.strictObject({
-      errors: z.optional(z.boolean()),
-      slowerThanMs: z.optional(z.number().check(z.gte(0))),
-      moreTokensThan: z.optional(z.number().check(z.gte(0))),
-      finishReasons: z.optional(z.array(z.string())),
+      errors: is<boolean>(isBoolean),
+      slowerThanMs: is<number>(isBetween(0, Infinity)),
+      moreTokensThan: is<number>(isBetween(0, Infinity)),
+      finishReasons: is<string[]>(isListOf((value) => typeof value === "string")),
     }),
   ),
-  recordContent: z.optional(z.boolean()),
-  redact: z.optional(z.custom<NonNullable<TracerConfig["redact"]>>(isFunction)),
-  onExportError: z.optional(z.custom<NonNullable<TracerConfig["onExportError"]>>(isFunction)),
+  recordContent: is<boolean>(isBoolean),
+  redact: is<NonNullable<TracerConfig["redact"]>>(isFunction),
+  onExportError: is<NonNullable<TracerConfig["onExportError"]>>(isFunction),
 });
 
 /** How to fix each field, appended to the message of a ConfigError. */
@@ -174,7 +188,7 @@ export function resolveConfig(config: TracerConfig): ResolvedConfig {
     const fix = isUnknownKey
       ? `remove it or check its spelling; known fields are ${Object.keys(fixes).map((key) => `\`${key}\``).join(", ")}`
       : (fixes[root] ?? "check its type");
-    const problem = isUnknownKey ? "is not a config field" : `is invalid: ${describeIssue(issue, valueAt(config, issue.path))}`;
+    const problem = isUnknownKey ? "is not a config field" : `is invalid (got ${describeValue(valueAt(config, issue.path))})`;
     throw new ConfigError(path, `edge-tracer: \`${path}\` ${problem}. Fix: ${fix}.`, { cause: result.error });
   }
   const valid = result.data;
@@ -200,23 +214,14 @@ export function resolveConfig(config: TracerConfig): ResolvedConfig {
   };
 }
 
-type Issue = z.core.$ZodIssue;
-
-/** zod/mini ships no messages (they would weigh on every bundle): say what was wrong ourselves. */
-function describeIssue(issue: Issue, value: unknown): string {
-  const got = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "string" ? JSON.stringify(value) : typeof value === "object" ? "an object" : typeof value === "function" ? "a function" : String(value);
-  switch (issue.code) {
-    case "invalid_type":
-      return `expected ${issue.expected === "int" ? "a whole number" : issue.expected}, got ${got}`;
-    case "too_small":
-      return issue.origin === "string" ? "it is empty" : `it must be ${issue.inclusive ? "at least" : "more than"} ${issue.minimum}, got ${got}`;
-    case "invalid_format":
-      return `expected a ${issue.format === "url" ? "URL" : issue.format}, got ${got}`;
-    case "invalid_value":
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${got}`;
-    default:
-      return `got ${got}`;
-  }
+/** What was given, for the message: the fix text says what is expected. */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return value ? JSON.stringify(value) : "an empty string";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "function") return "a function";
+  return String(value);
 }
 
 function valueAt(config: unknown, path: PropertyKey[]): unknown {
