@@ -7,7 +7,7 @@ import type { ResolvedConfig } from "./config.js";
 import { attachLeftovers } from "./linking.js";
 import type { LogRecord } from "./log-record.js";
 import { clip, toText } from "./serialize.js";
-import { outputText, type Step } from "./step.js";
+import { answersWithText, outputText, type Step } from "./step.js";
 
 /** Builds the export batch of a sealed collector. Synchronous: everything it reads has settled or timed out. */
 export function buildBatch(collector: Collector, config: ResolvedConfig): ExportBatch {
@@ -75,7 +75,8 @@ function exportLog(collector: Collector, record: LogRecord, config: ResolvedConf
     output = null;
   }
   if (!record.outputGiven) {
-    const lastLlm = record.steps.filter((step) => step.kind === "llm").at(-1);
+    // Embeddings and generic calls answer with no text: the output is the last chat or completion's.
+    const lastLlm = record.steps.filter(answersWithText).at(-1);
     output = lastLlm ? (outputText(lastLlm) ?? null) : null;
   }
   const input = clipped(toText(record.input), max, "input", problems);

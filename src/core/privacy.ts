@@ -37,7 +37,7 @@ function redactStep(redact: NonNullable<ResolvedConfig["redact"]>, step: Exporte
   step.outputText = item.output === undefined ? undefined : toText(item.output);
   step.metadata = item.metadata;
   // The hook saw text: structured content it could not see is not exported.
-  if (step.llm) step.llm = { ...step.llm, messages: undefined, choices: step.llm.choices.map((choice) => ({ ...choice, text: step.outputText ?? "", toolCalls: undefined })) };
+  if (step.llm) step.llm = { ...step.llm, messages: undefined, prompt: undefined, suffix: undefined, choices: step.llm.choices.map((choice) => ({ ...choice, text: step.outputText ?? "", toolCalls: undefined })) };
   return true;
 }
 
@@ -68,6 +68,8 @@ function stripStep(step: ExportedStep): void {
     step.llm = {
       ...step.llm,
       messages: undefined,
+      prompt: undefined,
+      suffix: undefined,
       choices: step.llm.choices.map((choice) => ({ index: choice.index, text: "", finishReason: choice.finishReason })),
     };
   }

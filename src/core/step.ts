@@ -26,15 +26,43 @@ export interface Usage {
   totalTokens?: number;
 }
 
+/**
+ * The GenAI operation of a call: `chat` (chat completions, the Responses API, Mistral agents), `text_completion`
+ * (legacy completions, Mistral FIM), `embeddings`, or `generic` for any other call to a provider (path and status only).
+ */
+export type Operation = "chat" | "text_completion" | "embeddings" | "generic";
+
+/** What an embeddings call produced. The vectors themselves are never kept. */
+export interface EmbeddingsInfo {
+  /** How many inputs were embedded (texts or token arrays). */
+  inputs: number;
+  /** Length of one vector, from the response (also when the vectors came base64-encoded). */
+  dimension?: number;
+}
+
 /** What the traced fetch learns about an LLM call. Headers are never kept. */
 export interface LlmCall {
   provider: "openai" | "mistral";
-  operation: "chat";
+  operation: Operation;
+  /** The HTTP method, `POST` for every endpoint but some generic calls. */
+  method?: string;
+  /** The API path, after a declared provider's base URL: `/v1/chat/completions`, `/openai/deployments/prod/embeddings`… */
+  path?: string;
   serverAddress: string;
   serverPort?: number;
+  /** The model asked for: the body's `model`, or the Azure deployment when the body names none. */
   requestModel?: string;
+  /** Mistral agents completions: the agent that answered. */
+  agentId?: string;
+  /** Text completions (legacy, FIM): the prompt, and FIM's suffix. Chat calls use `messages`. */
+  prompt?: string;
+  suffix?: string;
+  embeddings?: EmbeddingsInfo;
+  /** The provider's error code (`rate_limit_exceeded`, `invalid_api_key`…) when it answered with an error. */
+  errorCode?: string;
   /** Request parameters other than model and messages: temperature, max_tokens, tools (names only)… */
   params: Record<string, unknown>;
+  /** Chat: the messages sent. The Responses API's `instructions` come first as a system message, then its `input`. */
   messages?: unknown;
   streamed: boolean;
   httpStatus?: number;
@@ -43,7 +71,10 @@ export interface LlmCall {
   systemFingerprint?: string;
   choices: Choice[];
   usage?: Usage;
+  /** Streams: how many events arrived (`[DONE]` not counted). */
   chunks?: number;
+  /** Streams: when the last token arrived, in ms since the epoch (the first is the step's `firstTokenTime`). */
+  lastTokenTime?: number;
   /** Set when the request or response could not be parsed: the step keeps what it could. */
   parseProblem?: string;
 }
@@ -64,6 +95,10 @@ export interface Step {
   llm?: LlmCall;
   claimedBy?: LogRecord;
 }
+
+/** An LLM call that answers with text (chat, text completion): what a log without `output` takes its output from. */
+export const answersWithText = (step: Step): boolean =>
+  step.kind === "llm" && (step.llm?.operation === "chat" || step.llm?.operation === "text_completion");
 
 /** The text an LLM step produced: its first choice, or the tool calls it asked for. */
 export function outputText(step: Step): string | undefined {

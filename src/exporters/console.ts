@@ -51,7 +51,9 @@ function describeStep(step: ExportedStep): string {
   const parts: string[] = [];
   const llm = step.llm;
   if (llm) {
-    parts.push(`${llm.operation} ${llm.responseModel ?? llm.requestModel ?? "?"}`, llm.provider);
+    // A generic call has no model: its method and path say what it was.
+    parts.push(llm.operation === "generic" ? step.name : `${llm.operation} ${llm.responseModel ?? llm.requestModel ?? "?"}`, llm.provider);
+    if (llm.embeddings) parts.push(`${plural(llm.embeddings.inputs, "input")} × ${llm.embeddings.dimension ?? "?"} dims`);
     if (llm.streamed) parts.push(`stream ${llm.chunks ?? 0} chunks`);
     if (llm.usage) parts.push(`${llm.usage.inputTokens ?? "?"}→${llm.usage.outputTokens ?? "?"} tokens`);
     if (step.firstTokenTime !== undefined) parts.push(`ttft ${ms(step.firstTokenTime - step.startTime)}`);

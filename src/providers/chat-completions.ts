@@ -1,9 +1,8 @@
-// Reads the chat completions dialect shared by OpenAI and Mistral: the request, the JSON response,
-// and the streamed chunks, into an LlmCall. Mistral differs only in details handled here
-// (content as an array of chunks, usage in the last content chunk).
+// Reads the chat completions dialect shared by OpenAI, Azure OpenAI and Mistral (chat and agents): the request,
+// the JSON response, and the streamed chunks, into an LlmCall. Mistral differs only in details handled here
+// (content as an array of chunks, tool arguments as objects, usage in the last content chunk).
 import type { Choice, LlmCall, ToolCall } from "../core/step.js";
-
-type Json = Record<string, any>;
+import { asArray, readParams, readUsage, TOKEN, type Dialect, type Json } from "./dialect.js";
 
 /** Request fields recorded as parameters; messages, model and tools are recorded on their own. */
 const PARAMS = [
@@ -12,10 +11,11 @@ const PARAMS = [
 ];
 
 export function readChatRequest(llm: LlmCall, body: Json): void {
-  if (typeof body.model === "string") llm.requestModel = body.model;
+  if (typeof body.model === "string" && body.model) llm.requestModel = body.model;
+  if (typeof body.agent_id === "string") llm.agentId = body.agent_id;
   llm.messages = body.messages;
   llm.streamed = body.stream === true;
-  for (const key of PARAMS) if (body[key] !== undefined) llm.params[key] = body[key];
+  readParams(llm, body, PARAMS);
   if (body.response_format?.type) llm.params.response_format = body.response_format.type;
   if (Array.isArray(body.tools)) llm.params.tools = body.tools.map((tool: Json) => tool?.function?.name ?? tool?.type);
 }
@@ -34,83 +34,82 @@ export function readChatResponse(llm: LlmCall, body: Json): void {
 }
 
 /**
- * Applies one streamed chunk. Returns true when it carried the first token
- * (content, a refusal or a tool call), so the caller can time it.
+ * Applies one streamed chunk. Returns TOKEN when it carried a token (content, a refusal or a tool call),
+ * so the caller can time the first and the last.
  */
-export function readChatChunk(llm: LlmCall, chunk: Json): boolean {
+export function readChatChunk(llm: LlmCall, chunk: Json): number {
   readEnvelope(llm, chunk);
-  let token = false;
-  for (const raw of asArray(chunk.choices)) {
+  let token = 0;
+  const choices = chunk.choices;
+  if (!Array.isArray(choices)) return 0;
+  for (const raw of choices) {
+    if (!raw || typeof raw !== "object") continue;
     const choice = choiceAt(llm, raw.index);
     const delta = raw.delta ?? {};
-    const text = contentText(delta.content);
+    const content = delta.content;
+    const text = typeof content === "string" ? content : contentText(content);
     if (text) {
       choice.text += text;
-      token = true;
+      token = TOKEN;
     }
     if (delta.refusal) {
       choice.refusal = (choice.refusal ?? "") + delta.refusal;
-      token = true;
+      token = TOKEN;
     }
-    for (const part of asArray(delta.tool_calls)) {
-      token = true;
-      mergeToolCall((choice.toolCalls ??= []), part);
+    if (Array.isArray(delta.tool_calls)) {
+      for (const part of delta.tool_calls) {
+        if (!part || typeof part !== "object") continue;
+        token = TOKEN;
+        mergeToolCall((choice.toolCalls ??= []), part);
+      }
     }
     if (raw.finish_reason) choice.finishReason = raw.finish_reason;
   }
   return token;
 }
 
-/** id, model, fingerprint and usage appear on every chunk, or only some: keep the last seen. */
-function readEnvelope(llm: LlmCall, body: Json): void {
-  if (typeof body.id === "string") llm.responseId = body.id;
-  if (typeof body.model === "string") llm.responseModel = body.model;
+export const chatDialect: Dialect = {
+  operation: "chat",
+  readRequest: readChatRequest,
+  readResponse: readChatResponse,
+  streamReader: (llm) => (chunk) => readChatChunk(llm, chunk),
+};
+
+/**
+ * id, model, fingerprint and usage appear on every chunk, or only some: keep the last non-empty one.
+ * (Azure's first streamed chunk has an empty id and model, and only content-filter results.)
+ */
+export function readEnvelope(llm: LlmCall, body: Json): void {
+  if (typeof body.id === "string" && body.id) llm.responseId = body.id;
+  if (typeof body.model === "string" && body.model) llm.responseModel = body.model;
   if (typeof body.system_fingerprint === "string") llm.systemFingerprint = body.system_fingerprint;
-  const usage = body.usage;
-  if (usage && typeof usage === "object") {
-    llm.usage = {
-      inputTokens: usage.prompt_tokens ?? usage.input_tokens,
-      outputTokens: usage.completion_tokens ?? usage.output_tokens,
-      totalTokens: usage.total_tokens,
-    };
-  }
+  if (body.usage) readUsage(llm, body.usage);
 }
 
-/** Streamed tool calls arrive in pieces keyed by index: the first piece has id and name, later ones append arguments. */
+/**
+ * Streamed tool calls arrive in pieces keyed by index: the first piece has id and name, later ones append arguments.
+ * A piece with a new id at a taken index is a new call (some servers number each call's pieces from 0).
+ */
 function mergeToolCall(calls: ToolCall[], part: Json): void {
-  const index = typeof part.index === "number" ? part.index : calls.length;
+  let index = typeof part.index === "number" ? part.index : calls.length;
+  if (part.id && calls[index]?.id && calls[index]!.id !== part.id) index = calls.length;
   const call = (calls[index] ??= { arguments: "" });
   if (part.id) call.id = part.id;
   if (part.function?.name) call.name = part.function.name;
   call.arguments += argumentsText(part.function?.arguments);
 }
 
-function choiceAt(llm: LlmCall, index: unknown): Choice {
+export function choiceAt(llm: LlmCall, index: unknown): Choice {
   const at = typeof index === "number" && index >= 0 ? index : 0;
   return (llm.choices[at] ??= { index: at, text: "" });
 }
 
 /** Content is a string (OpenAI), or a list of chunks such as `{type: "text", text}` (Mistral, multimodal). */
-function contentText(content: unknown): string {
+export function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   return content.map((part) => (typeof part === "string" ? part : typeof part?.text === "string" ? part.text : "")).join("");
 }
 
 /** Mistral may send tool arguments as an object rather than a JSON string. */
-const argumentsText = (value: unknown): string => (typeof value === "string" ? value : value === undefined ? "" : JSON.stringify(value));
-
-const asArray = (value: unknown): Json[] => (Array.isArray(value) ? value.filter((item) => item && typeof item === "object") : []);
-
-/** The provider's error message from an error body, in either dialect, or the start of a non-JSON page. */
-export function readErrorBody(text: string): { type: string; message: string } | undefined {
-  let body: Json;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return text.trim() ? { type: "non_json_body", message: text.slice(0, 512) } : undefined;
-  }
-  const error = body.error && typeof body.error === "object" ? body.error : body;
-  const message = error.message ?? body.detail ?? text.slice(0, 512);
-  return { type: String(error.type ?? error.code ?? "error"), message: typeof message === "string" ? message : JSON.stringify(message) };
-}
+export const argumentsText = (value: unknown): string => (typeof value === "string" ? value : value === undefined || value === null ? "" : JSON.stringify(value));

@@ -1,4 +1,5 @@
-// Which provider a URL belongs to: the built-in hosts, Azure OpenAI, and endpoints declared in config.
+// Which provider a URL belongs to (the built-in hosts, Azure OpenAI, endpoints declared in config),
+// and which endpoint family its path names.
 import type { ProviderEndpoint } from "../core/config.js";
 
 export interface ProviderMatch {
@@ -7,21 +8,60 @@ export interface ProviderMatch {
   path: string;
   host: string;
   port?: number;
+  /** Azure OpenAI: the deployment named in the path, the model when the body names none. */
+  deployment?: string;
 }
+
+/** The endpoint families we parse; anything else on a provider host is `generic` (path, status, latency). */
+export type Endpoint = "chat" | "responses" | "embeddings" | "completions" | "fim" | "agents" | "generic";
+
+const AZURE_OPENAI = /\.openai\.azure\.com$/;
+// Newer Azure resources serve the same API from AI Services hosts, under /openai/ (other paths there are other services).
+const AZURE_AI_SERVICES = /\.(cognitiveservices\.azure\.com|services\.ai\.azure\.com)$/;
+const DEPLOYMENT = /^\/openai\/deployments\/([^/]+)\//;
 
 export function matchProvider(url: URL, declared: readonly ProviderEndpoint[]): ProviderMatch | undefined {
   const host = url.hostname;
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
-  if (host === "api.openai.com" || host.endsWith(".openai.azure.com")) return { provider: "openai", path: url.pathname, host, port };
-  if (host === "api.mistral.ai") return { provider: "mistral", path: url.pathname, host, port };
+  const path = url.pathname;
+  if (host === "api.openai.com") return { provider: "openai", path, host, port };
+  if (host === "api.mistral.ai") return { provider: "mistral", path, host, port };
+  if (AZURE_OPENAI.test(host) || (AZURE_AI_SERVICES.test(host) && path.startsWith("/openai/"))) {
+    const deployment = DEPLOYMENT.exec(path)?.[1];
+    return { provider: "openai", path, host, port, deployment: deployment && safeDecode(deployment) };
+  }
   const href = url.href;
   for (const endpoint of declared) {
-    if (href.startsWith(endpoint.baseUrl)) {
-      return { provider: endpoint.kind, path: new URL(href.slice(endpoint.baseUrl.replace(/\/+$/, "").length) || "/", "http://x").pathname, host, port };
+    const base = endpoint.baseUrl.replace(/\/+$/, "");
+    // `https://gw/openai` covers `https://gw/openai/v1/…`, not `https://gw/openai-legacy/…`.
+    if (href.startsWith(base) && /^(?:[/?#]|$)/.test(href.slice(base.length, base.length + 1))) {
+      const rest = href.slice(base.length) || "/";
+      return { provider: endpoint.kind, path: new URL(rest.startsWith("/") ? rest : `/${rest}`, "http://x").pathname, host, port };
     }
   }
   return undefined;
 }
 
-/** The chat completions endpoint, in both dialects (and Azure's `/openai/deployments/{d}/chat/completions`). */
-export const isChatCompletions = (match: ProviderMatch) => match.path.endsWith("/chat/completions");
+/**
+ * The endpoint a path names, by its ending, so that every base works alike: `/v1/…` on the built-in hosts,
+ * `/openai/deployments/{d}/…` and `/openai/v1/…` on Azure, and whatever prefix a gateway adds.
+ */
+export function endpointOf(method: string, path: string): Endpoint {
+  if (method !== "POST") return "generic";
+  const end = path.replace(/\/+$/, "");
+  if (end.endsWith("/chat/completions")) return "chat";
+  if (end.endsWith("/fim/completions")) return "fim";
+  if (end.endsWith("/agents/completions")) return "agents";
+  if (end.endsWith("/completions")) return "completions";
+  if (end.endsWith("/responses")) return "responses";
+  if (end.endsWith("/embeddings")) return "embeddings";
+  return "generic";
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

@@ -126,6 +126,22 @@ describe("UTF-8 split across chunks", () => {
   });
 });
 
+describe("bytes that are not UTF-8", () => {
+  it("never throws: a bad byte becomes U+FFFD, and the events around it are intact", () => {
+    const bad = Uint8Array.of(...bytes("data: a"), 0xff, 0xfe, ...bytes("b\n\ndata: "), 0xc3, ...bytes("\n\ndata: ok\n\n"));
+    expect(parse([bad])).toEqual([["a\uFFFD\uFFFDb", "message"], ["\uFFFD", "message"], ["ok", "message"]]);
+    expect(parse([...bad].map((byte) => Uint8Array.of(byte)))).toEqual(parse([bad]));
+  });
+
+  it("ends with a truncated character without throwing", () => {
+    expect(parse([Uint8Array.of(...bytes("data: x"), 0xf0, 0x9f)])).toEqual([["x\uFFFD", "message"]]);
+  });
+
+  it("drops a leading byte-order mark, as the format asks", () => {
+    expect(parse([Uint8Array.of(0xef, 0xbb), Uint8Array.of(0xbf, ...bytes("data: x\n\n"))])).toEqual([["x", "message"]]);
+  });
+});
+
 // ---- Property: any chunking of a stream dispatches the same events as the whole buffer at once. ----
 
 function mulberry32(seed: number): () => number {

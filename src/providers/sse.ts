@@ -1,5 +1,7 @@
 // An incremental Server-Sent Events parser (the WHATWG event-stream format), correct under any chunking:
 // lines split anywhere, UTF-8 characters split across chunks, \r\n, \r or \n line ends, comments and multi-line data.
+// Invalid UTF-8 never throws: it decodes to U+FFFD, as a browser's EventSource would.
+// Per chunk it does the decode and the line scan, nothing else: no option objects, no arrays, no rescans.
 
 /** Feeds bytes in, calls `onEvent(data, event)` for each complete event. */
 export interface SseParser {
@@ -8,54 +10,77 @@ export interface SseParser {
   end(): void;
 }
 
+const STREAM = { stream: true } as const;
+
 export function createSseParser(onEvent: (data: string, event: string) => void): SseParser {
+  // Not fatal: a bad byte becomes U+FFFD instead of an exception. A leading BOM is dropped, as the format asks.
   const decoder = new TextDecoder();
   let buffer = "";
-  let data: string[] = [];
+  /** Where the line scan of `buffer` stopped: a long line fed in small pieces is scanned once, not once per piece. */
+  let scanned = 0;
+  let data = "";
+  let hasData = false;
   let event = "";
 
   const dispatch = () => {
-    if (data.length) onEvent(data.join("\n"), event || "message");
-    data = [];
+    if (hasData) onEvent(data, event || "message");
+    data = "";
+    hasData = false;
     event = "";
   };
 
-  const line = (text: string) => {
-    if (text === "") return dispatch();
-    if (text.charCodeAt(0) === 58 /* : */) return; // a comment, e.g. a keep-alive
-    const colon = text.indexOf(":");
-    const field = colon < 0 ? text : text.slice(0, colon);
-    let value = colon < 0 ? "" : text.slice(colon + 1);
-    if (value.charCodeAt(0) === 32 /* space */) value = value.slice(1);
-    if (field === "data") data.push(value);
-    else if (field === "event") event = value;
+  const line = (start: number, end: number) => {
+    if (start === end) return dispatch();
+    const first = buffer.charCodeAt(start);
+    if (first === 58 /* : */) return; // a comment, e.g. a keep-alive
+    let colon = buffer.indexOf(":", start);
+    if (colon < 0 || colon > end) colon = end;
+    let value = colon + 1;
+    if (value < end && buffer.charCodeAt(value) === 32 /* space */) value++;
+    const fieldLength = colon - start;
+    if (fieldLength === 4 && buffer.startsWith("data", start)) {
+      const text = value < end ? buffer.slice(value, end) : "";
+      data = hasData ? `${data}\n${text}` : text;
+      hasData = true;
+    } else if (fieldLength === 5 && buffer.startsWith("event", start)) {
+      event = value < end ? buffer.slice(value, end) : "";
+    }
     // `id` and `retry` matter to reconnecting clients, not to a tracer.
   };
 
   const drain = (final: boolean) => {
     let start = 0;
-    for (let i = 0; i < buffer.length; i++) {
+    const length = buffer.length;
+    for (let i = scanned; i < length; i++) {
       const code = buffer.charCodeAt(i);
       if (code !== 10 && code !== 13) continue;
       // A \r last in the buffer may be the first half of \r\n: wait for the next chunk.
-      if (code === 13 && i === buffer.length - 1 && !final) break;
-      line(buffer.slice(start, i));
+      if (code === 13 && i === length - 1 && !final) {
+        scanned = i;
+        buffer = buffer.slice(start);
+        scanned -= start;
+        return;
+      }
+      line(start, i);
       if (code === 13 && buffer.charCodeAt(i + 1) === 10) i++;
       start = i + 1;
     }
-    buffer = buffer.slice(start);
+    buffer = start === 0 ? buffer : buffer.slice(start);
+    scanned = buffer.length;
   };
 
   return {
     feed(bytes) {
-      buffer += decoder.decode(bytes, { stream: true });
+      if (bytes.byteLength === 0) return;
+      buffer += decoder.decode(bytes, STREAM);
       drain(false);
     },
     end() {
       buffer += decoder.decode();
       drain(true);
-      if (buffer) line(buffer);
+      if (buffer) line(0, buffer.length);
       buffer = "";
+      scanned = 0;
       dispatch();
     },
   };

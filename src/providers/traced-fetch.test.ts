@@ -64,15 +64,29 @@ function sse(pieces: (string | Uint8Array)[], error?: Error): Response {
 const chunk = (delta: object, extra: object = {}) => `data: ${JSON.stringify({ id: "c1", model: "gpt-4o-mini", choices: [{ index: 0, delta }], ...extra })}\n\n`;
 
 describe("passing through", () => {
-  it("leaves other requests untouched and unrecorded: same arguments, same Response", async () => {
+  it("leaves requests to other hosts untouched and unrecorded: same arguments, same Response", async () => {
     const reply = new Response("hello");
     const calls = upstream(() => reply);
     const { invocation, steps } = traced();
     const init = { method: "POST", body: "x" };
     expect(await invocation.fetch("https://example.com/api", init)).toBe(reply);
-    expect(await invocation.fetch(OPENAI.replace("chat/completions", "models"))).toBe(reply);
+    expect(await invocation.fetch("https://api.openai.com.evil.example/v1/chat/completions", chatInit({ model: "m", messages: [] }))).toBe(reply);
     expect(calls[0]).toEqual(["https://example.com/api", init]);
     expect((await steps()).steps).toEqual([]);
+  });
+
+  it("records any other call to a provider as a generic step, without reading its body, and returns its Response", async () => {
+    const reply = Response.json({ data: [] });
+    upstream(() => reply);
+    const { invocation, steps } = traced();
+    expect(await invocation.fetch(OPENAI.replace("chat/completions", "models"))).toBe(reply);
+    const { steps: [step] } = await steps();
+    expect(step).toMatchObject({ name: "GET /v1/models", status: "ok" });
+    expect(step!.llm).toEqual({
+      provider: "openai", operation: "generic", method: "GET", path: "/v1/models", serverAddress: "api.openai.com", serverPort: 443,
+      params: {}, streamed: false, choices: [], httpStatus: 200,
+    });
+    expect(reply.bodyUsed).toBe(false);
   });
 });
 

@@ -1,4 +1,12 @@
 // Type declarations for mock-llm.mjs (loopback OpenAI/Mistral mock server used by tests).
+//
+// Routes (POST unless said): OpenAI at /v1/* and /openai/v1/*: chat/completions, embeddings, responses, completions;
+// Mistral at /mistral/v1/*: chat/completions, embeddings, fim/completions, agents/completions; GET models on both.
+// Azure OpenAI at /openai/deployments/{deployment}/{chat/completions|embeddings|completions}?api-version=… (auth by
+// `api-key` or Bearer; 404 without api-version) and /openai/responses.
+// Request headers the mock obeys: `x-mock-reply` (the answer's text), `x-mock-status` (answer with that error status),
+// `x-mock-fault`: `html` (a gateway's 502 HTML page), `bad-json` (a 200 whose body is cut JSON), `cut` (a stream whose
+// connection drops halfway), `error-event` (a stream that reports a server error halfway, then ends).
 import type { IncomingHttpHeaders } from "node:http";
 
 export type MockLlmDialect = "openai" | "mistral";
@@ -9,6 +17,8 @@ export interface MockLlmRequest {
   method: string;
   /** Full path without query string, e.g. "/openai/v1/chat/completions". */
   path: string;
+  /** Azure paths: the deployment named in the path. */
+  deployment?: string;
   /** As received (lowercased names). */
   headers: IncomingHttpHeaders;
   /** Parsed JSON body; the raw string if it was not JSON; null if empty. */

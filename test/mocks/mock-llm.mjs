@@ -1,9 +1,12 @@
-// Loopback mock of the OpenAI and Mistral HTTP APIs (chat completions, streaming, tool calls, embeddings) for tests and `npm start`.
+// Loopback mock of the OpenAI and Mistral HTTP APIs for tests and `npm start`: chat completions (streaming, tool calls),
+// embeddings (float and base64), OpenAI's Responses API and legacy completions, Mistral's FIM and agents completions,
+// Azure OpenAI deployment paths, `GET /v1/models`, and faults on demand (header `x-mock-fault`).
 import http from "node:http";
+import { fimReply, legacyCompletionReply, modelsList, responsesReply, words } from "./mock-llm-replies.mjs";
 
 /**
  * @typedef {"openai" | "mistral"} Dialect
- * @typedef {{ dialect: Dialect | null, method: string, path: string,
+ * @typedef {{ dialect: Dialect | null, method: string, path: string, deployment?: string,
  *   headers: http.IncomingHttpHeaders, body: any }} RecordedRequest
  * @typedef {{ port?: number, delayMs?: number | ((request: RecordedRequest) => number),
  *   chunkDelayMs?: number, quiet?: boolean }} MockLlmOptions
@@ -20,6 +23,7 @@ const OPENAI_SNAPSHOTS = /** @type {Record<string, string>} */ ({
   "gpt-4.1-mini": "gpt-4.1-mini-2025-04-14",
   "gpt-4.1-nano": "gpt-4.1-nano-2025-04-14",
   "gpt-3.5-turbo": "gpt-3.5-turbo-0125",
+  "gpt-3.5-turbo-instruct": "gpt-3.5-turbo-instruct",
 });
 
 /** @param {string} model */
@@ -33,7 +37,7 @@ function contentText(/** @type {any} */ content) {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   return content
-    .filter((p) => p && p.type === "text" && typeof p.text === "string")
+    .filter((p) => p && (p.type === "text" || p.type === "input_text") && typeof p.text === "string")
     .map((p) => p.text)
     .join(" ");
 }
@@ -50,11 +54,6 @@ function replyFor(/** @type {any[]} */ messages, /** @type {string | undefined} 
   if (/color/i.test(text)) return "Teal";
   if (/animal/i.test(text)) return "Otter";
   return `Echo: ${text}`;
-}
-
-/** Splits text into stream pieces: each word with its following whitespace. */
-function words(/** @type {string} */ text) {
-  return text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
 }
 
 /** 8 deterministic floats per input, exactly representable as float32 (multiples of 1/256). */
@@ -95,11 +94,8 @@ export async function startMockLlm(options = {}) {
 
   const server = http.createServer(async (req, res) => {
     req.socket.setNoDelay(true);
-    const path = (req.url ?? "/").split(/[?#]/)[0];
-    const match = /^\/(?:(openai|mistral)\/)?v1(\/.*)$/.exec(path);
-    /** @type {Dialect | null} */
-    const dialect = match ? /** @type {Dialect} */ (match[1] ?? "openai") : null;
-    const route = match ? match[2] : path;
+    const [path, query = ""] = (req.url ?? "/").split("#")[0].split("?");
+    const { dialect, route, deployment } = routeOf(path);
 
     const chunks = [];
     for await (const c of req) chunks.push(c);
@@ -111,6 +107,7 @@ export async function startMockLlm(options = {}) {
     }
     /** @type {RecordedRequest} */
     const record = { dialect, method: req.method ?? "GET", path, headers: req.headers, body };
+    if (deployment) record.deployment = deployment;
     requests.push(record);
     if (!quiet) console.log(`[mock-llm] ${record.method} ${path}`);
 
@@ -129,24 +126,79 @@ export async function startMockLlm(options = {}) {
     const notFound = () => sendJson(404, errorBody(dialect, 404, `mock has no route ${req.method} ${path}`));
     if (!dialect) return notFound();
     const auth = req.headers.authorization ?? "";
-    if (!/^Bearer \S+/.test(auth)) return sendJson(401, errorBody(dialect, 401, "missing or malformed Authorization: Bearer header"));
-    if (req.method !== "POST" || (route !== "/chat/completions" && route !== "/embeddings")) return notFound();
+    // Azure OpenAI authenticates with an `api-key` header (or an Entra ID bearer token).
+    const authorized = /^Bearer \S+/.test(auth) || (deployment !== undefined && Boolean(req.headers["api-key"]));
+    if (!authorized) return sendJson(401, errorBody(dialect, 401, "missing or malformed Authorization: Bearer header"));
+    if (deployment !== undefined && !new URLSearchParams(query).get("api-version")) {
+      return sendJson(404, { error: { code: "404", message: "Resource not found" } });
+    }
+    if (req.method === "GET" && route === "/models") {
+      return sendJson(200, modelsList(dialect === "mistral" ? ["mistral-small-latest", "codestral-latest"] : ["gpt-4o-mini", "gpt-4.1"]));
+    }
+    const routes = dialect === "mistral" ? MISTRAL_ROUTES : deployment !== undefined ? AZURE_ROUTES : OPENAI_ROUTES;
+    if (req.method !== "POST" || !routes.includes(route)) return notFound();
     const forced = Number(req.headers["x-mock-status"]);
     if (forced >= 100 && forced <= 599) return sendJson(forced, errorBody(dialect, forced, "mock failure"));
+    const fault = String(req.headers["x-mock-fault"] ?? "");
+    if (fault === "html") {
+      res.writeHead(502, { "content-type": "text/html" });
+      return res.end("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>");
+    }
     if (badJson || !body || typeof body !== "object") return sendJson(400, errorBody(dialect, 400, "request body is not a JSON object"));
+    if (fault === "bad-json") {
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end('{"id": "chatcmpl-broken", "choices": [');
+    }
 
-    if (route === "/embeddings") return sendJson(200, embeddings(dialect, body, ++counter));
+    const override = typeof req.headers["x-mock-reply"] === "string" ? req.headers["x-mock-reply"] : undefined;
+    const n = ++counter;
+    // Azure: the deployment stands for its model when the body names none.
+    const request = deployment !== undefined && !body.model ? { ...body, model: "gpt-4o-mini" } : body;
+    /** @type {{ full: any, events: { data: any, event?: string }[] }} */
+    let reply;
+    if (route === "/embeddings") return sendJson(200, embeddings(dialect, request, n));
+    if (route === "/responses") {
+      const model = openAiResponseModel(String(body.model ?? ""));
+      const { full, events } = responsesReply(body, (question) => replyFor([{ role: "user", content: question }], override), model, n);
+      reply = { full, events: events.map((data) => ({ data, event: data.type })) };
+    } else if (route === "/completions") {
+      const text = replyFor([{ role: "user", content: String(body.prompt ?? "") }], override);
+      const { full, chunks: parts } = legacyCompletionReply(body, text, openAiResponseModel(String(body.model ?? "")), n);
+      reply = { full, events: parts.map((data) => ({ data })) };
+    } else if (route === "/fim/completions") {
+      const { full, chunks: parts } = fimReply(body, override ?? "\n    return a + b\n", n);
+      reply = { full, events: parts.map((data) => ({ data })) };
+    } else {
+      // Chat, Mistral agents (the agent's model answers), and Azure (which adds content-filter results).
+      const chatBody = route === "/agents/completions" && !body.model ? { ...request, model: "mistral-medium-latest" } : request;
+      const chat = chatReply(dialect, chatBody, override, n);
+      if (deployment !== undefined) azureFilters(chat);
+      reply = { full: chat.full, events: chat.chunks.map((data) => ({ data })) };
+    }
+    if (!body.stream) return sendJson(200, reply.full);
 
-    const chat = chatReply(dialect, body, req.headers["x-mock-reply"], ++counter);
-    if (!body.stream) return sendJson(200, chat.full);
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     res.flushHeaders();
-    for (const event of chat.chunks) {
+    const events = reply.events;
+    for (let i = 0; i < events.length; i++) {
       if (res.destroyed) return;
-      res.write(`data: ${JSON.stringify(event)}\n\n`);
+      // Faults: the connection drops halfway, or the provider reports an error inside the stream.
+      if (i === Math.floor(events.length / 2) && fault === "cut") {
+        // Let what was written reach the client first: a drop loses no bytes already sent.
+        await sleep(30);
+        return void res.socket?.destroy();
+      }
+      if (i === Math.floor(events.length / 2) && fault === "error-event") {
+        const error = { message: "The server had an error while processing your request.", type: "server_error", code: "server_error" };
+        res.write(route === "/responses" ? `event: error\ndata: ${JSON.stringify({ type: "error", ...error, param: null, sequence_number: i })}\n\n` : `data: ${JSON.stringify({ error })}\n\n`);
+        return void res.end();
+      }
+      const { data, event } = events[i];
+      res.write(`${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`);
       if (chunkDelayMs > 0) await sleep(chunkDelayMs);
     }
-    if (!res.destroyed) res.end("data: [DONE]\n\n");
+    // The Responses API ends with response.completed; the other streams with [DONE].
+    if (!res.destroyed) res.end(route === "/responses" ? "" : "data: [DONE]\n\n");
   });
 
   await new Promise((resolve, reject) => {
@@ -166,6 +218,32 @@ export async function startMockLlm(options = {}) {
         server.closeAllConnections();
       }),
   };
+}
+
+const OPENAI_ROUTES = ["/chat/completions", "/embeddings", "/responses", "/completions"];
+const AZURE_ROUTES = ["/chat/completions", "/embeddings", "/completions"];
+const MISTRAL_ROUTES = ["/chat/completions", "/embeddings", "/fim/completions", "/agents/completions"];
+
+/**
+ * The dialect and route of a path: `/v1/…` and `/openai/v1/…` (OpenAI), `/mistral/v1/…` (Mistral),
+ * `/openai/deployments/{d}/…` (Azure, by deployment) and `/openai/responses` (Azure's Responses API).
+ * @param {string} path @returns {{ dialect: Dialect | null, route: string, deployment?: string }}
+ */
+function routeOf(path) {
+  const v1 = /^\/(?:(openai|mistral)\/)?v1(\/.*)$/.exec(path);
+  if (v1) return { dialect: /** @type {Dialect} */ (v1[1] ?? "openai"), route: v1[2] };
+  const azure = /^\/openai\/deployments\/([^/]+)(\/.*)$/.exec(path);
+  if (azure) return { dialect: "openai", route: azure[2], deployment: decodeURIComponent(azure[1]) };
+  if (path === "/openai/responses") return { dialect: "openai", route: "/responses" };
+  return { dialect: null, route: path };
+}
+
+/** Azure's chat replies carry content-filter results; its stream opens with a chunk that has no choices, only those. */
+function azureFilters(/** @type {{ full: any, chunks: any[] }} */ chat) {
+  const filters = { hate: { filtered: false, severity: "safe" }, self_harm: { filtered: false, severity: "safe" }, sexual: { filtered: false, severity: "safe" }, violence: { filtered: false, severity: "safe" } };
+  chat.full.prompt_filter_results = [{ prompt_index: 0, content_filter_results: filters }];
+  for (const choice of chat.full.choices) choice.content_filter_results = filters;
+  chat.chunks.unshift({ id: "", object: "", created: 0, model: "", choices: [], prompt_filter_results: [{ prompt_index: 0, content_filter_results: filters }] });
 }
 
 /**

@@ -1,0 +1,60 @@
+// The provider's own words when a call fails: an HTTP error body (OpenAI, Azure, Mistral or a gateway's HTML page),
+// or an error event inside a stream. Every text kept is bounded by `maxFieldBytes`, and marked when cut.
+import { clip } from "../core/serialize.js";
+
+type Json = Record<string, any>;
+
+/**
+ * `clip`, leaving room for its cut mark inside `maxBytes`: the export clips every field again, and a text that
+ * already fits passes through untouched, so the mark keeps the original length rather than the first cut's.
+ */
+const bound = (text: string, maxBytes: number) => clip(text, maxBytes - 64);
+
+export interface ProviderError {
+  type: string;
+  code?: string;
+  message: string;
+}
+
+/**
+ * Reads an error body. OpenAI and Azure: `{ error: { message, type, code } }`; Mistral: `{ object: "error", message, type, code }`
+ * or `{ detail: … }` (validation errors); anything else, such as a gateway's HTML page, is kept as text.
+ */
+export function readErrorBody(text: string, status: number, statusText: string, maxBytes: number): ProviderError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return text.trim()
+      ? { type: "non_json_body", message: bound(text, maxBytes) }
+      : { type: String(status), message: statusText || `HTTP ${status}` };
+  }
+  return errorFrom(body, maxBytes) ?? { type: String(status), message: bound(text, maxBytes) };
+}
+
+/** The error an object describes, in either dialect; undefined when it is not one. */
+function errorFrom(body: unknown, maxBytes: number): ProviderError | undefined {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
+  const json = body as Json;
+  const error: Json = json.error && typeof json.error === "object" ? json.error : json;
+  const raw = error.message ?? json.detail ?? json.message;
+  if (raw === undefined || raw === null) return undefined;
+  const message = typeof raw === "string" ? raw : JSON.stringify(raw);
+  const code = error.code ?? undefined;
+  return {
+    type: String(error.type ?? code ?? "error"),
+    ...(code !== undefined && code !== null ? { code: String(code) } : {}),
+    message: bound(message, maxBytes),
+  };
+}
+
+/**
+ * An error sent inside a stream: a chat completions chunk `{ error: {...} }` (OpenAI and Mistral send these mid-stream),
+ * a Responses API `error` event, or `response.failed` with its `response.error`.
+ */
+export function streamedError(event: Json, name: string, maxBytes: number): ProviderError | undefined {
+  if (event.error && typeof event.error === "object") return errorFrom(event, maxBytes);
+  if (event.type === "error" || name === "error") return errorFrom(event, maxBytes) ?? { type: "error", message: "the stream sent an error event" };
+  if (event.type === "response.failed") return errorFrom(event.response?.error ?? {}, maxBytes) ?? { type: "response.failed", message: "the response failed" };
+  return undefined;
+}

@@ -1,0 +1,92 @@
+// Records a streamed (text/event-stream) reply while handing the caller the upstream bytes unchanged, as fast as it reads.
+// Per chunk: the SSE parse and, per event, one JSON.parse and the endpoint's reader. Nothing is copied or buffered.
+import { now } from "../core/clock.js";
+import type { LlmCall, Step, StepStatus } from "../core/step.js";
+import { guard } from "../core/warn.js";
+import { END, isJsonObject, TOKEN, type Dialect, type Json } from "./dialect.js";
+import { streamedError } from "./errors.js";
+import { createSseParser } from "./sse.js";
+import { tapStream, type StreamEnd } from "./stream-tap.js";
+
+export interface StreamContext {
+  step: Step;
+  llm: LlmCall;
+  dialect: Dialect | undefined;
+  maxBytes: number;
+  /** The caller's AbortSignal: an abort ends the step at once, even if the caller never reads again. */
+  signal: AbortSignal | undefined;
+  end(status: Exclude<StepStatus, "open">, error?: unknown): void;
+}
+
+export function traceStream(response: Response, { step, llm, dialect, maxBytes, signal, end }: StreamContext): Response {
+  llm.streamed = true;
+  const read = dialect?.streamReader?.(llm);
+  /** The stream said it was complete ([DONE], or response.completed): a cancel after that is the normal end. */
+  let complete = false;
+  /** The provider sent an error inside the stream: the SDK throws it to the caller, so the step is an error. */
+  let failed = false;
+  let ended = false;
+
+  const onEvent = (data: string, name: string) => {
+    if (data === "[DONE]") return void (complete = true);
+    llm.chunks = (llm.chunks ?? 0) + 1;
+    let event: Json;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      llm.parseProblem ??= `a streamed event is not JSON: ${data.slice(0, 200)}`;
+      return;
+    }
+    if (!isJsonObject(event)) return;
+    const error = streamedError(event, name, maxBytes);
+    if (error) {
+      step.error ??= error;
+      llm.errorCode ??= error.code;
+      failed = true;
+    }
+    const flags = read ? read(event, name) : 0;
+    if (flags & TOKEN) {
+      const time = now();
+      step.firstTokenTime ??= time;
+      llm.lastTokenTime = time;
+    }
+    if (flags & END) complete = true;
+  };
+  const parser = createSseParser(onEvent);
+
+  const onAbort = () => onEnd("cancelled", signal?.reason);
+  const onChunk = (bytes: Uint8Array) => {
+    try {
+      parser.feed(bytes);
+    } catch (error) {
+      llm.parseProblem ??= `the stream could not be parsed: ${String(error)}`;
+    }
+  };
+  function onEnd(how: StreamEnd, reason?: unknown): void {
+    if (ended) return;
+    ended = true;
+    signal?.removeEventListener("abort", onAbort);
+    guard("stream", () => {
+      parser.end();
+      // Every dialect we read marks its end ([DONE], response.completed). A stream that just stops may be cut short:
+      // workerd hands a dropped connection to the caller as a normal end, so this note is all that tells them apart.
+      if (how === "done" && !complete && read) llm.parseProblem ??= "the stream ended without its end marker ([DONE] or response.completed): the reply may be cut short";
+      if (failed) end("error");
+      // SDKs (Mistral's) cancel the stream once they read [DONE]: that is a normal end.
+      else if (how === "done" || complete) end("ok");
+      else end(how === "cancelled" || isAbort(reason) ? "cancelled" : "error", reason);
+    }, undefined);
+  }
+  signal?.addEventListener("abort", onAbort, { once: true });
+
+  const traced = new Response(tapStream(response.body!, onChunk, onEnd), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  // A new Response loses these; keep them so the caller sees what it would have seen.
+  Object.defineProperties(traced, { url: { value: response.url }, redirected: { value: response.redirected } });
+  return traced;
+}
+
+export const isAbort = (error: unknown) => (error as { name?: string } | null)?.name === "AbortError";
