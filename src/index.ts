@@ -13,6 +13,8 @@ export type { AsyncLocalStorageClass, AsyncLocalStorageLike } from "./context/st
 export { consoleExporter, type ConsoleExporterOptions } from "./exporters/console.js";
 export { phosphoExporter, type PhosphoExporterOptions } from "./exporters/phospho.js";
 export type { Exporter, ExportBatch, ExportResult, ExportOptions, ExportedLog, ExportedStep } from "./exporters/exporter.js";
-export type { Step, StepKind, StepStatus, LlmCall, Choice, ToolCall, Usage } from "./core/step.js";
+export type { Step, StepKind, StepStatus, LlmCall, Choice, ToolCall, Usage, Operation, EmbeddingsInfo } from "./core/step.js";
 export { EdgeTracerError } from "./errors/edge-tracer-error.js";
 export { ConfigError, isConfigError } from "./errors/config-error.js";
+export { queueExporter, type QueueLike } from "./exporters/queue.js";
+export { createQueueConsumer, type QueueConsumer, type MessageBatchLike, type QueueMessageLike } from "./runtime/queue-consumer.js";

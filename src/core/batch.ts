@@ -107,7 +107,7 @@ function exportLog(collector: Collector, record: LogRecord, config: ResolvedConf
 
 function exportStep(collector: Collector, step: Step, index: number, log: LogRecord | undefined, config: ResolvedConfig): ExportedStep {
   const max = config.maxFieldBytes;
-  const input = step.llm ? step.llm.messages : step.input;
+  const input = step.llm ? (step.llm.messages ?? step.llm.prompt) : step.input;
   const output = step.llm ? outputText(step) : step.output;
   return {
     traceId: collector.traceId,

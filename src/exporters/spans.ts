@@ -39,7 +39,8 @@ export function toSpan(step: ExportedStep, batch: ExportBatch, semconv: GenAiOpt
     traceId: step.traceId,
     spanId: step.spanId,
     parentSpanId: step.parentSpanId,
-    name: step.llm ? `${step.llm.operation} ${step.llm.requestModel ?? step.llm.responseModel ?? ""}`.trim() : step.name,
+    // "{operation} {model}" per the GenAI conventions; a generic provider call is named by its method and path.
+    name: step.llm && step.llm.operation !== "generic" ? `${step.llm.operation} ${step.llm.requestModel ?? step.llm.responseModel ?? ""}`.trim() : step.name,
     kind: step.llm ? CLIENT : INTERNAL,
     startTime: step.startTime,
     endTime: step.endTime,
