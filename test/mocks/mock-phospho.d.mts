@@ -35,6 +35,11 @@ export interface MockPhosphoOptions {
   delayMs?: number;
   /** Reply to every authenticated request with this status and record nothing. */
   status?: number;
+  /**
+   * Fail the first `count` authenticated requests (any route) with `status` (default 503) and record nothing
+   * for them, then behave normally. `retryAfter` adds a Retry-After header to the failures.
+   */
+  failFirst?: { count: number; status?: number; retryAfter?: string };
   /** Suppress the per-request console line. Default true under vitest. */
   quiet?: boolean;
 }

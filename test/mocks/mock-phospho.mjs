@@ -8,7 +8,7 @@ import { decodeOtlpTraces } from "./otlp-schema.mjs";
  *   receivedAt: number, finishedAt: number | null, status: number | null }} PhosphoRequest
  * @typedef {{ logs: Record<string, any>[], spans: OtlpSpan[], requests: PhosphoRequest[], errors: string[] }} PhosphoState
  * @typedef {{ apiKey: string, projectId: string, port?: number, delayMs?: number,
- *   status?: number, quiet?: boolean }} MockPhosphoOptions
+ *   status?: number, failFirst?: { count: number, status?: number, retryAfter?: string }, quiet?: boolean }} MockPhosphoOptions
  */
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
@@ -99,11 +99,12 @@ export function spanProblems(span) {
  * @param {MockPhosphoOptions} options
  */
 export async function startMockPhospho(options) {
-  const { apiKey, projectId, port = 0, delayMs = 0, status, quiet = Boolean(process.env.VITEST) } = options ?? {};
+  const { apiKey, projectId, port = 0, delayMs = 0, status, failFirst, quiet = Boolean(process.env.VITEST) } = options ?? {};
   if (!apiKey || !projectId) throw new Error("startMockPhospho: apiKey and projectId are required");
   /** @type {PhosphoState} */
   const state = { logs: [], spans: [], requests: [], errors: [] };
   let taskCounter = 0;
+  let failuresLeft = failFirst?.count ?? 0;
 
   const server = http.createServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -132,6 +133,12 @@ export async function startMockPhospho(options) {
       return reply(401, { detail: "Invalid token" }, `401: expected "Bearer <apiKey>", got ${got}`);
     }
     if (status !== undefined) return reply(status, { detail: `mock-phospho forced status ${status}` });
+    if (failuresLeft > 0) {
+      failuresLeft--;
+      const failStatus = failFirst?.status ?? 503;
+      if (failFirst?.retryAfter !== undefined) res.setHeader("retry-after", failFirst.retryAfter);
+      return reply(failStatus, { detail: `mock-phospho failing on purpose (${failStatus})` });
+    }
 
     const m = /^\/(v2\/log|v3\/otl)\/([^/]+)\/?$/.exec(path);
     if (!m || req.method !== "POST") return reply(404, { detail: "Not Found" }, "404: no such route");
