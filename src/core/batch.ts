@@ -7,7 +7,7 @@ import type { ResolvedConfig } from "./config.js";
 import { attachLeftovers } from "./linking.js";
 import type { LogRecord } from "./log-record.js";
 import { clip, toText } from "./serialize.js";
-import { answersWithText, outputText, type Step } from "./step.js";
+import { answersWithText, outputText, type LlmCall, type Step } from "./step.js";
 
 /** Builds the export batch of a sealed collector. Synchronous: everything it reads has settled or timed out. */
 export function buildBatch(collector: Collector, config: ResolvedConfig): ExportBatch {
@@ -109,6 +109,7 @@ function exportStep(collector: Collector, step: Step, index: number, log: LogRec
   const max = config.maxFieldBytes;
   const input = step.llm ? (step.llm.messages ?? step.llm.prompt) : step.input;
   const output = step.llm ? outputText(step) : step.output;
+  const inputText = input === undefined ? undefined : toText(input);
   return {
     traceId: collector.traceId,
     spanId: step.spanId,
@@ -121,15 +122,32 @@ function exportStep(collector: Collector, step: Step, index: number, log: LogRec
     endTime: step.endTime ?? step.startTime,
     firstTokenTime: step.firstTokenTime,
     error: step.error && { type: step.error.type, message: clip(step.error.message, max) },
-    inputText: input === undefined ? undefined : clip(toText(input), max),
+    inputText: inputText === undefined ? undefined : clip(inputText, max),
     outputText: output === undefined ? undefined : clip(toText(output), max),
     metadata: step.metadata,
-    llm: step.llm,
+    llm: step.llm && boundMessages(step.llm, inputText, max),
     index,
     taskId: log?.taskId,
     sessionId: log?.sessionId,
     logMetadata: log?.metadata,
   };
+}
+
+/**
+ * A long chat history would make every export carry it whole: past `maxFieldBytes`, keep the latest messages
+ * that fit and say how many were left out (the clipped `inputText` still starts from the first).
+ */
+function boundMessages(llm: LlmCall, inputText: string | undefined, max: number): LlmCall {
+  if (!Array.isArray(llm.messages) || !inputText || inputText.length <= max / 3) return llm;
+  const kept: unknown[] = [];
+  let size = 0;
+  for (let i = llm.messages.length - 1; i >= 0; i--) {
+    size += clip(toText(llm.messages[i]), max).length;
+    if (size > max && kept.length) break;
+    kept.unshift(llm.messages[i]);
+  }
+  if (kept.length === llm.messages.length) return llm;
+  return { ...llm, messages: kept, params: { ...llm.params, "edge_tracer.messages_left_out": llm.messages.length - kept.length } };
 }
 
 function clipped(text: string, max: number, field: string, problems: string[]): { text: string; cut: boolean } {

@@ -48,6 +48,9 @@ export function genAiAttributes(step: ExportedStep, options: GenAiOptions): Attr
   set("http.response.status_code", llm.httpStatus);
   if (step.error) set("error.type", llm.errorCode ?? step.error.type);
   if (llm.parseProblem) set("edge_tracer.parse_problem", llm.parseProblem);
+  // Set at export when a long history was bounded to maxFieldBytes: nothing is left out unsaid.
+  const leftOut = llm.params["edge_tracer.messages_left_out"];
+  if (typeof leftOut === "number") set("edge_tracer.messages_left_out", leftOut);
   if (current) set("gen_ai.provider.name", providerName(llm));
   if (legacy) set("gen_ai.system", llm.provider === "mistral" ? "mistral_ai" : "openai");
   if (llm.operation === "generic") return attributes;

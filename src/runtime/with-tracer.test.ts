@@ -185,3 +185,21 @@ describe("module-level log() without AsyncLocalStorage", () => {
     expect(memory.batches.map((batch) => batch.logs.map((entry) => entry.input))).toEqual([["in time"], ["next", "too late"]]);
   });
 });
+
+describe("a long chat history", () => {
+  it("keeps the latest messages that fit in maxFieldBytes, and says how many were left out", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ choices: [{ index: 0, message: { content: "ok" } }] }));
+    const memory = memoryExporter();
+    const messages = Array.from({ length: 50 }, (_, i) => ({ role: "user", content: `${i}:${"x".repeat(500)}` }));
+    await withTracer(undefined, async (t) => {
+      await t.fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "m", messages }) });
+      t.log({ input: "q" });
+    }, { exporters: [memory], maxFieldBytes: 4_096 });
+    const llm = memory.batches[0]!.logs[0]!.steps[0]!.llm!;
+    const kept = llm.messages as { content: string }[];
+    expect(kept.length).toBeLessThan(50);
+    expect(kept.at(-1)!.content.startsWith("49:")).toBe(true);
+    expect(llm.params["edge_tracer.messages_left_out"]).toBe(50 - kept.length);
+    expect(JSON.stringify(kept).length).toBeLessThan(4_096 + 600);
+  });
+});
