@@ -1,6 +1,7 @@
 // Tests for the incremental SSE parser: line ends, fields, comments, UTF-8 splits and arbitrary re-chunking.
 import { describe, expect, it } from "vitest";
 import { createSseParser } from "./sse.js";
+import { mulberry32, randomChunks } from "../../test/support/random-chunks.js";
 
 type Dispatched = [data: string, event: string];
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -144,30 +145,6 @@ describe("bytes that are not UTF-8", () => {
 
 // ---- Property: any chunking of a stream dispatches the same events as the whole buffer at once. ----
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Cuts `buffer` at random points: mostly small chunks, sometimes 1-byte, empty or large ones. */
-function randomChunks(buffer: Uint8Array, random: () => number): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let at = 0;
-  while (at < buffer.length) {
-    const roll = random();
-    const size = roll < 0.1 ? 0 : roll < 0.35 ? 1 : roll < 0.9 ? 1 + Math.floor(random() * 12) : Math.floor(random() * buffer.length);
-    chunks.push(buffer.subarray(at, at + size));
-    at += size;
-  }
-  if (random() < 0.5) chunks.push(new Uint8Array(0));
-  return chunks;
-}
 
 function openAiStream(): string {
   const base = { id: "chatcmpl-B9x2", object: "chat.completion.chunk", created: 1764000000, model: "gpt-4o-mini-2024-07-18", system_fingerprint: "fp_0ba0d124f1" };

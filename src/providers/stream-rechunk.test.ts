@@ -3,32 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTracer, type ExportedStep } from "../index.js";
 import { memoryExporter } from "../../test/support/memory-exporter.js";
+import { mulberry32, randomChunks } from "../../test/support/random-chunks.js";
 
 const RUNS = 1000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Cuts `buffer` at random points: mostly small chunks (inside UTF-8 characters and \r\n pairs too), sometimes empty or large. */
-function randomChunks(buffer: Uint8Array, random: () => number): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let at = 0;
-  while (at < buffer.length) {
-    const roll = random();
-    const size = roll < 0.05 ? 0 : roll < 0.3 ? 1 : roll < 0.9 ? 1 + Math.floor(random() * 16) : Math.floor(random() * buffer.length);
-    chunks.push(buffer.subarray(at, at + size));
-    at += size;
-  }
-  return chunks;
-}
 
 const lines = (events: object[], eol = "\n") => events.map((e) => `data: ${JSON.stringify(e)}${eol}${eol}`).join("") + `data: [DONE]${eol}${eol}`;
 

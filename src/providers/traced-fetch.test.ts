@@ -1,6 +1,7 @@
 // The traced fetch: what the caller sees is exactly what it would see without us, and what the step records.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { memoryExporter } from "../../test/support/memory-exporter.js";
+import { sse } from "../../test/support/upstream.js";
 import { createTracer } from "../index.js";
 
 const OPENAI = "https://api.openai.com/v1/chat/completions";
@@ -45,21 +46,6 @@ const completion = {
   usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
 };
 
-/** An SSE body served in the given pieces. */
-function sse(pieces: (string | Uint8Array)[], error?: Error): Response {
-  const encoder = new TextEncoder();
-  let i = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (i < pieces.length) {
-        const piece = pieces[i++]!;
-        controller.enqueue(typeof piece === "string" ? encoder.encode(piece) : piece);
-      } else if (error) controller.error(error);
-      else controller.close();
-    },
-  });
-  return new Response(body, { headers: { "content-type": "text/event-stream" } });
-}
 
 const chunk = (delta: object, extra: object = {}) => `data: ${JSON.stringify({ id: "c1", model: "gpt-4o-mini", choices: [{ index: 0, delta }], ...extra })}\n\n`;
 
