@@ -1,0 +1,29 @@
+// README example: a Vercel Edge Function (Next.js App Router, `app/api/story/route.ts`). withTracer finds
+// Vercel's waitUntil in the request context, so the export runs after the response.
+import { Mistral } from "@mistralai/mistralai";
+import { HTTPClient } from "@mistralai/mistralai/lib/http.js";
+import OpenAI from "openai";
+import { withTracer } from "edge-tracer";
+
+export const runtime = "edge";
+
+const config = { apiKey: process.env.PHOSPHO_API_KEY, projectId: process.env.PHOSPHO_PROJECT_ID };
+
+export async function POST(request: Request): Promise<Response> {
+  return withTracer(null, (t) =>
+    t.tracer({ session_id: request.headers.get("x-session-id") ?? undefined }, async (s) => {
+      const openai = new OpenAI({ apiKey: process.env.OPENAI_API_KEY, fetch: s.fetch });
+      const mistral = new Mistral({ apiKey: process.env.MISTRAL_API_KEY, httpClient: new HTTPClient({ fetcher: (req) => s.fetch(req) }) });
+      const question = await request.text();
+      const color = await openai.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say a color" }] });
+      const prompt = `${question} Make it ${color.choices[0]?.message.content}.`;
+      let story = "";
+      for await (const event of await mistral.chat.stream({ model: "mistral-small-latest", messages: [{ role: "user", content: prompt }] })) {
+        story += event.data.choices[0]?.delta.content ?? "";
+      }
+      s.log({ input: question, output: story, steps: [{ name: "compose prompt", input: question, output: prompt }] });
+      return new Response(story);
+    }),
+    config,
+  );
+}

@@ -1,0 +1,3 @@
+// The Deno bundle's entry: the harness first, then the README's Deno example exactly as written.
+import "./deno-setup.js";
+import "../examples/deno-serve.js";
