@@ -1,9 +1,19 @@
 // Random identifiers: phospho task/session ids and OpenTelemetry trace/span ids, from Web Crypto.
+// Randomness is drawn 4 KB at a time: one getRandomValues call per ~200 ids rather than one per id,
+// which was a tenth of the traced fetch's own cost.
+
+const POOL_SIZE = 4096;
+const HEX = /*@__PURE__*/ Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+let pool: Uint8Array | undefined;
+let used = POOL_SIZE;
 
 function randomHex(bytes: number): string {
-  const buffer = crypto.getRandomValues(new Uint8Array(bytes));
+  if (used + bytes > POOL_SIZE) {
+    pool = crypto.getRandomValues(new Uint8Array(POOL_SIZE));
+    used = 0;
+  }
   let hex = "";
-  for (const byte of buffer) hex += byte.toString(16).padStart(2, "0");
+  for (let end = used + bytes; used < end; used++) hex += HEX[pool![used]!];
   return hex;
 }
 

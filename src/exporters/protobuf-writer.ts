@@ -2,9 +2,11 @@
 // https://protobuf.dev/programming-guides/encoding/
 
 const encoder = /*@__PURE__*/ new TextEncoder();
+const LENGTH_GAP = 5;
+const varintSize = (value: number) => (value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5);
 
 export class ProtoWriter {
-  #bytes = new Uint8Array(256);
+  #bytes = new Uint8Array(4096);
   #length = 0;
 
   #reserve(extra: number): void {
@@ -74,15 +76,40 @@ export class ProtoWriter {
     return this;
   }
 
+  /** UTF-8 straight into the buffer: no intermediate array per string. */
   string(field: number, value: string): this {
-    return this.bytes(field, encoder.encode(value));
+    this.#tag(field, 2);
+    const start = this.#open(value.length * 3);
+    this.#length += encoder.encodeInto(value, this.#bytes.subarray(this.#length)).written;
+    return this.#close(start);
   }
 
-  /** An embedded message, written by `build` into a nested writer. */
+  /** An embedded message, written by `build` in place (its length is filled in after). */
   message(field: number, build: (writer: ProtoWriter) => void): this {
-    const nested = new ProtoWriter();
-    build(nested);
-    return this.bytes(field, nested.finish());
+    this.#tag(field, 2);
+    const start = this.#open(0);
+    build(this);
+    return this.#close(start);
+  }
+
+  // A length-delimited field is written after a 5-byte gap, the most a 32-bit length takes; #close writes the
+  // length into the gap and moves the content back over what is left of it (one native memmove).
+  #open(expected: number): number {
+    this.#reserve(LENGTH_GAP + expected);
+    const start = this.#length;
+    this.#length += LENGTH_GAP;
+    return start;
+  }
+
+  #close(start: number): this {
+    const contentStart = start + LENGTH_GAP;
+    const size = this.#length - contentStart;
+    const sizeBytes = varintSize(size);
+    this.#bytes.copyWithin(start + sizeBytes, contentStart, this.#length);
+    this.#length = start;
+    this.#varint(size);
+    this.#length += size;
+    return this;
   }
 
   finish(): Uint8Array<ArrayBuffer> {

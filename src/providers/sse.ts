@@ -48,22 +48,28 @@ export function createSseParser(onEvent: (data: string, event: string) => void):
     // `id` and `retry` matter to reconnecting clients, not to a tracer.
   };
 
+  // Line ends are found with indexOf (native, and each position looked up once per feed), not char by char.
   const drain = (final: boolean) => {
     let start = 0;
+    let i = scanned;
     const length = buffer.length;
-    for (let i = scanned; i < length; i++) {
-      const code = buffer.charCodeAt(i);
-      if (code !== 10 && code !== 13) continue;
+    let lf = -2; // next "\n" at or after i; -1: none in the buffer; -2: not looked up yet
+    let cr = -2;
+    for (;;) {
+      if (lf !== -1 && lf < i) lf = buffer.indexOf("\n", i);
+      if (cr !== -1 && cr < i) cr = buffer.indexOf("\r", i);
+      const at = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+      if (at < 0) break;
+      const isCr = at === cr;
       // A \r last in the buffer may be the first half of \r\n: wait for the next chunk.
-      if (code === 13 && i === length - 1 && !final) {
-        scanned = i;
+      if (isCr && at === length - 1 && !final) {
         buffer = buffer.slice(start);
-        scanned -= start;
+        scanned = at - start;
         return;
       }
-      line(start, i);
-      if (code === 13 && buffer.charCodeAt(i + 1) === 10) i++;
-      start = i + 1;
+      line(start, at);
+      i = isCr && buffer.charCodeAt(at + 1) === 10 ? at + 2 : at + 1;
+      start = i;
     }
     buffer = start === 0 ? buffer : buffer.slice(start);
     scanned = buffer.length;
