@@ -33,7 +33,7 @@ describe.each(["http/json", "http/protobuf"] as const)("OTLP over %s", (protocol
       expect(block).toMatchObject({ kind: 1, parentSpanId: root.spanId });
       expect(llmSpan).toMatchObject({ kind: 3, parentSpanId: block.spanId });
       expect(logSpan).toMatchObject({ kind: 1, parentSpanId: block.spanId });
-      expect(root.resource["service.name"]).toBe("otlp-test-worker");
+      expect(root.resource).toMatchObject({ "service.name": "otlp-test-worker", "cloud.provider": "cloudflare", "process.runtime.name": "workerd" });
       expect(root.attributes).toMatchObject({ "edge_tracer.invocation.llm_calls": 1, "edge_tracer.invocation.input_tokens": 3 });
       // Current and legacy GenAI names side by side (semconv: "both").
       expect(llmSpan.attributes).toMatchObject({

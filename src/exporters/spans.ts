@@ -3,6 +3,12 @@
 import type { Attributes, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { ExportBatch, ExportedLog, ExportedScope, ExportedStep } from "./exporter.js";
 import { genAiAttributes, type GenAiOptions } from "./genai-attributes.js";
+import { detectRuntime, type RuntimeName } from "../runtime/detect.js";
+
+const CLOUDS: Partial<Record<RuntimeName, Attributes>> = {
+  workerd: { "cloud.provider": "cloudflare", "cloud.platform": "cloudflare.workers" },
+  "edge-light": { "cloud.provider": "vercel", "cloud.platform": "vercel.edge_functions" },
+};
 
 export interface SpanData {
   traceId: string;
@@ -106,6 +112,11 @@ export function resourceAttributes(batch: ExportBatch): Attributes {
   };
   if (batch.resource.versionId) attributes["service.version"] = batch.resource.versionId;
   if (batch.resource.environment) attributes["deployment.environment.name"] = batch.resource.environment;
+  // What the runtime tells us about where we run (no account or region is observable from inside).
+  const runtime = detectRuntime();
+  if (runtime !== "unknown") attributes["process.runtime.name"] = runtime;
+  const cloud = CLOUDS[runtime];
+  if (cloud) Object.assign(attributes, cloud);
   return attributes;
 }
 
