@@ -67,13 +67,27 @@ export function isTracer(value: unknown): value is Tracer {
 }
 
 const tracersByConfig = new WeakMap<object, Tracer>();
+/** The last config seen by value: `withTracer(ctx, fn, { apiKey: env.KEY, … })` builds a new literal per request. */
+let last: { config: TracerConfig; tracer: Tracer } | undefined;
 
-/** The tracer for a tracer or config object; a config object is validated once, not per request. */
+/**
+ * The tracer for a tracer or config object. A config is validated once: reused by identity, or when its fields
+ * are the same values as the last one's (so a literal written in the handler does not cost a validation per request).
+ */
 export function tracerFrom(tracerOrConfig: Tracer | TracerConfig | undefined): Tracer {
   if (isTracer(tracerOrConfig)) return tracerOrConfig;
   const config = tracerOrConfig ?? {};
   if (typeof config !== "object") return createTracer(config);
   let tracer = tracersByConfig.get(config);
-  if (!tracer) tracersByConfig.set(config, (tracer = createTracer(config)));
+  if (!tracer) {
+    tracer = last && sameFields(last.config, config) ? last.tracer : createTracer(config);
+    tracersByConfig.set(config, tracer);
+    last = { config, tracer };
+  }
   return tracer;
+}
+
+function sameFields(a: object, b: object): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => (a as Record<string, unknown>)[key] === (b as Record<string, unknown>)[key]);
 }

@@ -203,3 +203,16 @@ describe("a long chat history", () => {
     expect(JSON.stringify(kept).length).toBeLessThan(4_096 + 600);
   });
 });
+
+describe("a config literal written in the handler", () => {
+  it("is validated once while its values stay the same, and again when they change", async () => {
+    const configs = new Set<unknown>();
+    // As in `withTracer(ctx, fn, { versionId: env.VERSION })`: a new object per request, with the same values.
+    const handle = (version: string) => withTracer({}, (t) => void configs.add(t.collector.config), { versionId: version, serviceName: "svc" });
+    await handle("v1");
+    await handle("v1");
+    expect(configs.size).toBe(1);
+    await handle("v2");
+    expect(configs.size).toBe(2);
+  });
+});
