@@ -2,6 +2,7 @@
 // current scope, so the services they reach join the same trace. LLM providers get none unless listed.
 import type { Collector } from "../core/collector.js";
 import type { Scope } from "../core/scope.js";
+import { isRequestLike } from "../providers/request-body.js";
 import { formatTraceparent } from "./traceparent.js";
 
 type Target = () => { collector: Collector; scope: Scope } | undefined;
@@ -11,16 +12,16 @@ export function propagating(fetchFn: typeof fetch, target: Target): typeof fetch
     const where = target();
     const patterns = where?.collector.config.propagateTo;
     if (!where || !patterns?.length) return fetchFn(input, init);
-    const request = typeof input === "object" && "url" in input ? input : undefined;
+    const request = isRequestLike(input) ? input : undefined;
     if (!matches(request ? request.url : String(input), patterns)) return fetchFn(input, init);
     // Never change the caller's objects: headers are copied, then set on the copy.
-    const headers = new Headers(init?.headers ?? request?.headers);
+    const headers = new Headers(init?.headers ?? (request as Request | undefined)?.headers);
     if (!headers.has("traceparent")) {
       headers.set("traceparent", formatTraceparent(where.collector.traceId, where.scope.spanId));
       const state = where.collector.parent?.traceState;
       if (state && !headers.has("tracestate")) headers.set("tracestate", state);
     }
-    return request && !init ? fetchFn(new Request(request, { headers })) : fetchFn(input, { ...init, headers });
+    return request && !init ? fetchFn(new Request(request as Request, { headers })) : fetchFn(input, { ...init, headers });
   };
 }
 
