@@ -78,10 +78,19 @@ export class Collector {
   }
 
   /** Records a log and links the earlier steps of its scope to it. Values are snapshotted now: later mutation does not leak in. */
-  addLog(scope: Scope, event: LogEvent): LogIds {
-    const taskId = event.task_id ?? inherited(scope, "task_id") ?? newTaskId();
-    const sessionId = event.session_id ?? inherited(scope, "session_id") ?? this.sessionId;
+  addLog(scope: Scope, given: LogEvent): LogIds {
     const problems: string[] = [];
+    // log("text") or log(42): keep the value as the input rather than lose it.
+    const isObject = typeof given === "object" && given !== null;
+    const event: LogEvent = isObject ? given : given === undefined || given === null ? {} : { input: given };
+    if (!isObject && given !== undefined && given !== null) problems.push(`log() takes an object such as { input, output }; the ${typeof given} given was used as the input`);
+    const taskId = ids(event.task_id) ?? inherited(scope, "task_id") ?? newTaskId();
+    const sessionId = ids(event.session_id) ?? inherited(scope, "session_id") ?? this.sessionId;
+    let metadata = event.metadata;
+    if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
+      problems.push("metadata: not an object, kept under metadata.value");
+      metadata = { value: metadata };
+    }
     const keep = (value: unknown, where: string) => {
       const result = sanitize(value, where);
       problems.push(...result.problems);
@@ -100,7 +109,7 @@ export class Collector {
       input: keep(event.input, "input"),
       output: isPromise ? Promise.resolve(output) : keep(event.output, "output"),
       outputGiven: event.output !== undefined,
-      metadata: keep({ ...inheritedMetadata(scope), ...event.metadata }, "metadata") as Record<string, unknown>,
+      metadata: keep({ ...inheritedMetadata(scope), ...metadata }, "metadata") as Record<string, unknown>,
       userId: event.user_id,
       versionId: event.version_id,
       flag: event.flag,
@@ -172,3 +181,6 @@ export class Collector {
     this.pending.add(settled);
   }
 }
+
+/** An id must be a non-empty string; anything else is replaced (phospho rejects other types). */
+const ids = (value: unknown): string | undefined => (typeof value === "string" && value ? value : typeof value === "number" ? String(value) : undefined);

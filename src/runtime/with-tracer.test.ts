@@ -216,3 +216,21 @@ describe("a config literal written in the handler", () => {
     expect(configs.size).toBe(2);
   });
 });
+
+describe("calls that do not follow the types", () => {
+  it("keeps what it can, says what it changed, and never throws", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const memory = memoryExporter();
+    await withTracer(undefined, async (t: any) => {
+      t.log("just a string");
+      t.log({ input: "x", output: "y", metadata: "not an object", task_id: 42 });
+      t.step("no function", undefined, { input: "q" });
+    }, { exporters: [memory] });
+    const [first, second] = memory.batches[0]!.logs;
+    expect(first).toMatchObject({ input: "just a string" });
+    expect(first!.metadata["edge_tracer.warnings"]).toEqual(["log() takes an object such as { input, output }; the string given was used as the input"]);
+    expect(second).toMatchObject({ task_id: "42", metadata: { value: "not an object", "edge_tracer.warnings": ["metadata: not an object, kept under metadata.value"] } });
+    expect(second!.steps.map((step) => [step.name, step.inputText])).toEqual([["no function", "q"]]);
+    expect(warn).toHaveBeenCalled();
+  });
+});
