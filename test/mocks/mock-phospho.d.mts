@@ -14,6 +14,8 @@ export interface PhosphoRequest {
   finishedAt: number | null;
   /** Response status once sent; null while pending. */
   status: number | null;
+  /** The raw request body, every byte as sent. */
+  body: Uint8Array;
 }
 
 export interface PhosphoState {

@@ -5,7 +5,7 @@ import { decodeOtlpTraces } from "./otlp-schema.mjs";
 /**
  * @typedef {import("./otlp-schema.mjs").OtlpSpan} OtlpSpan
  * @typedef {{ method: string, path: string, headers: http.IncomingHttpHeaders,
- *   receivedAt: number, finishedAt: number | null, status: number | null }} PhosphoRequest
+ *   receivedAt: number, finishedAt: number | null, status: number | null, body: Uint8Array }} PhosphoRequest
  * @typedef {{ logs: Record<string, any>[], spans: OtlpSpan[], requests: PhosphoRequest[], errors: string[] }} PhosphoState
  * @typedef {{ apiKey: string, projectId: string, port?: number, delayMs?: number,
  *   status?: number, failFirst?: { count: number, status?: number, retryAfter?: string }, quiet?: boolean }} MockPhosphoOptions
@@ -110,7 +110,7 @@ export async function startMockPhospho(options) {
     const path = (req.url ?? "/").split("?")[0];
     const where = `${req.method} ${path}`;
     /** @type {PhosphoRequest} */
-    const record = { method: req.method ?? "GET", path, headers: req.headers, receivedAt: Date.now(), finishedAt: null, status: null };
+    const record = { method: req.method ?? "GET", path, headers: req.headers, receivedAt: Date.now(), finishedAt: null, status: null, body: new Uint8Array(0) };
     state.requests.push(record);
     res.on("finish", () => { record.finishedAt = Date.now(); record.status = res.statusCode; });
     if (!quiet) console.log(`[mock-phospho] ${where}`);
@@ -126,6 +126,7 @@ export async function startMockPhospho(options) {
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks);
+    record.body = new Uint8Array(body);
     if (delayMs > 0) await sleep(delayMs);
 
     if (req.headers.authorization !== `Bearer ${apiKey}`) {
