@@ -65,8 +65,10 @@ export function trace(options: ScopeOptions = {}): TraceWrapper {
 }
 
 /**
- * A fetch that records LLM calls into the current invocation, and passes through when there is none.
- * Give it to an SDK created once at module scope: `new OpenAI({ fetch: tracedFetch })`.
+ * A fetch that records LLM calls into the current invocation (found through AsyncLocalStorage), and passes
+ * through untouched when there is none.
+ *
+ * @example const openai = new OpenAI({ apiKey: env.OPENAI_API_KEY, fetch: tracedFetch });
  */
 export const tracedFetch: typeof fetch = /*@__PURE__*/ propagating(/*@__PURE__*/ createTracedFetch(currentTarget), currentTarget);
 

@@ -61,7 +61,11 @@ export function createTracer(config: TracerConfig = {}): Tracer {
   return Object.freeze(tracer);
 }
 
-/** True for a value made by {@link createTracer}. */
+/**
+ * True for a value made by {@link createTracer}.
+ *
+ * @example const tracer = isTracer(value) ? value : createTracer(value);
+ */
 export function isTracer(value: unknown): value is Tracer {
   return (value as Tracer | null)?.[brand] === true;
 }

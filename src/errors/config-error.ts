@@ -19,7 +19,11 @@ export class ConfigError extends EdgeTracerError {
   }
 }
 
-/** True when `error` is a {@link ConfigError}, whatever realm it came from. */
+/**
+ * True when `error` is a {@link ConfigError}, whatever realm it came from.
+ *
+ * @example catch (error) { if (isConfigError(error)) console.error(`fix \`${error.field}\`: ${error.message}`); }
+ */
 export function isConfigError(error: unknown): error is ConfigError {
   return error instanceof ConfigError || (error as { name?: unknown } | null)?.name === "ConfigError";
 }
