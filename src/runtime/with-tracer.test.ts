@@ -234,3 +234,33 @@ describe("calls that do not follow the types", () => {
     expect(warn).toHaveBeenCalled();
   });
 });
+
+describe("edge cases of the flush", () => {
+  it("returns a streamed response at once where there is no waitUntil, flushing in the background", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () =>
+      new Response(new ReadableStream({ pull: (c) => { c.enqueue(new TextEncoder().encode('data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n')); c.close(); } }), { headers: { "content-type": "text/event-stream" } }),
+    );
+    const memory = memoryExporter();
+    const started = Date.now();
+    const response = await withTracer({}, async (t) => {
+      const upstream = await t.fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body: '{"model":"m","stream":true,"messages":[]}' });
+      t.log({ input: "q" });
+      return new Response(upstream.body);
+    }, { exporters: [memory], flushTimeoutMs: 10_000 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await response.text()).toContain('"content":"hi"');
+    await vi.waitFor(() => expect(memory.batches[0]?.logs[0]?.output).toBe("hi"));
+    expect(String(warn.mock.calls[0]![0])).toContain("no waitUntil");
+  });
+
+  it("returns the same result to every flush() call, and survives a throwing onExportError", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const broken = { name: "broken", export: async () => { throw new Error("down"); } };
+    const invocation = createTracer({ exporters: [broken], onExportError: () => { throw new Error("hook bug"); } }).startInvocation();
+    invocation.log({ input: "q", output: "a" });
+    const first = invocation.flush();
+    expect(invocation.flush()).toBe(first);
+    expect((await first).errors).toEqual([{ destination: "broken", reason: "Error: down", count: 1 }]);
+  });
+});
