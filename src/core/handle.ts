@@ -1,13 +1,13 @@
 // The API users call on an invocation or inside a tracer() block: fetch, log, tracer, trace, step.
+import { orphanCollector } from "../context/orphans.js";
 import { runInContext } from "../context/storage.js";
-import { createTracedFetch } from "../providers/traced-fetch.js";
 import { propagating } from "../otel/propagate.js";
+import { createTracedFetch } from "../providers/traced-fetch.js";
 import type { Collector } from "./collector.js";
 import type { LogEvent, LogIds } from "./log-record.js";
 import type { Scope, ScopeOptions } from "./scope.js";
 import { sanitize } from "./serialize.js";
 import { guard, warnOnce } from "./warn.js";
-import { orphanCollector } from "../context/orphans.js";
 
 /** Options of a custom step. */
 export interface StepOptions {
@@ -36,7 +36,8 @@ function whenSettled<R>(result: R, after: (value: unknown, failed: boolean) => v
 export class TraceHandle {
   /**
    * A fetch that records OpenAI and Mistral calls as steps of this invocation, in this handle's scope.
-   * Pass it to the SDKs: `new OpenAI({ fetch: t.fetch })`. Other requests pass through untouched.
+   * Pass it to the SDKs: `new OpenAI({ fetch: t.fetch })`. Other requests pass through untouched, except that
+   * those to `propagateTo` hosts carry a `traceparent`.
    */
   readonly fetch: typeof fetch;
   /** @internal What this handle records into. */
