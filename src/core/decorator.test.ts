@@ -1,6 +1,6 @@
 // trace() as a TS 5 (standard) method decorator, compiled the way a user's bundler does it.
 import { pathToFileURL } from "node:url";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
@@ -17,9 +17,11 @@ it("scopes each call of a decorated method, keeping `this`, arguments and the re
     target: "es2022",
     alias: { "edge-tracer": "./src/index.ts" },
   });
-  const file = join(mkdtempSync(join(tmpdir(), "edge-tracer-")), "bot.mjs");
+  const dir = mkdtempSync(join(tmpdir(), "edge-tracer-"));
+  const file = join(dir, "bot.mjs");
   writeFileSync(file, bundled.outputFiles[0]!.text);
   const { run } = (await import(pathToFileURL(file).href)) as { run(): Promise<{ result: string; batches: ExportBatch[] }> };
+  rmSync(dir, { recursive: true, force: true });
   const { result, batches } = await run();
   expect(result).toBe("ada:hello");
   expect(batches[0]!.logs[0]).toMatchObject({ input: "hello", output: "ada says hi", session_id: "s-decorated", metadata: { bot: "v2" } });
