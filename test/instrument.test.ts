@@ -1,8 +1,9 @@
 // instrument(): each fetch, scheduled and queue event in its own invocation, config resolved per env.
+// It needs Node's AsyncLocalStorage or fs, so it lives in test/ and src/ stays free of Node imports.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { describe, expect, it } from "vitest";
-import { memoryExporter } from "../../test/support/memory-exporter.js";
-import { ConfigError, currentInvocation, instrument, log } from "../index.js";
+import { memoryExporter } from "./support/memory-exporter.js";
+import { ConfigError, currentInvocation, instrument, log } from "../src/index.js";
 
 /** Calls a wrapped handler the way the Workers runtime does: (event, env, ctx). */
 const call = (handler: unknown, event: unknown, env: unknown, ctx: unknown) => (handler as (...args: unknown[]) => Promise<any>)(event, env, ctx);
