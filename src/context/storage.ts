@@ -9,7 +9,9 @@ export interface AsyncLocalStorageLike<T> {
   run<R>(store: T, callback: () => R): R;
 }
 
-/** An `AsyncLocalStorage` class, e.g. `import { AsyncLocalStorage } from "node:async_hooks"`. */
+/**
+ * An `AsyncLocalStorage` class, e.g. `import { AsyncLocalStorage } from "node:async_hooks"` in your code.
+ */
 export type AsyncLocalStorageClass = new () => AsyncLocalStorageLike<any>;
 
 /** Where code is running: which invocation's collector, and which `tracer()` scope inside it. */
