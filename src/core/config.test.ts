@@ -90,6 +90,19 @@ describe("invalid fields", () => {
     expect(error.message).toContain('"openai" or "mistral"');
     rejected({ providers: [{ baseUrl: "https://x", kind: "openai" }, { baseUrl: "nope", kind: "openai" }] }, "providers.1.baseUrl");
     rejected({ providers: "openai" }, "providers");
+    rejected({ providers: [{ baseUrl: "https://x" }] }, "providers.0.kind");
+    rejected({ providers: [{ baseUrl: "https://x", kind: "openai", model: "m" }] }, "providers.0.model");
+  });
+
+  it("names the exact keep rule at fault, misspelt ones included", () => {
+    rejected({ keep: { slowerThanMs: -1 } }, "keep.slowerThanMs");
+    rejected({ keep: { finishReasons: ["length", 3] } }, "keep.finishReasons.1");
+    rejected({ keep: { error: true } }, "keep.error");
+    rejected({ keep: [] }, "keep");
+  });
+
+  it("accepts a field given as undefined, as if left out", () => {
+    expect(resolveConfig({ apiKey: undefined, flushTimeoutMs: undefined }).flushTimeoutMs).toBe(25_000);
   });
 
   it("rejects an exporter without an export method", () => {
