@@ -195,23 +195,28 @@ export function resolveConfig(config: TracerConfig): ResolvedConfig {
     const missing = config.apiKey ? "projectId" : "apiKey";
     throw new ConfigError(missing, `edge-tracer: \`${missing}\` is missing: phospho needs both \`apiKey\` and \`projectId\`. Fix: ${fields[missing][1]}, or drop the other one to print traces to the console.`);
   }
-  return {
-    ...config,
-    baseUrl: (config.baseUrl ?? "https://api.phospho.ai").replace(/\/+$/, ""),
-    flushTimeoutMs: config.flushTimeoutMs ?? 25_000,
-    providers: config.providers ?? [],
-    maxFieldBytes: config.maxFieldBytes ?? 65_536,
-    maxSteps: config.maxSteps ?? 1_000,
-    injectStreamUsage: config.injectStreamUsage ?? false,
-    semconv: config.semconv ?? "current",
-    propagateTo: config.propagateTo ?? [],
-    registerGlobal: config.registerGlobal ?? false,
-    sampleRate: config.sampleRate ?? 1,
-    keep: config.keep ?? {},
-    recordContent: config.recordContent ?? true,
-    serviceName: config.serviceName ?? "edge-tracer-app",
-  };
+  const resolved = { ...config } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(defaults())) resolved[key] ??= value;
+  resolved.baseUrl = (resolved.baseUrl as string).replace(/\/+$/, "");
+  return resolved as unknown as ResolvedConfig;
 }
+
+/** What each field left out (or given as undefined) becomes; a function, so no two configs share an array. */
+const defaults = (): Partial<ResolvedConfig> => ({
+  baseUrl: "https://api.phospho.ai",
+  flushTimeoutMs: 25_000,
+  providers: [],
+  maxFieldBytes: 65_536,
+  maxSteps: 1_000,
+  injectStreamUsage: false,
+  semconv: "current",
+  propagateTo: [],
+  registerGlobal: false,
+  sampleRate: 1,
+  keep: {},
+  recordContent: true,
+  serviceName: "edge-tracer-app",
+});
 
 /** What was given, for the message: the fix text says what is expected. */
 function describeValue(value: unknown): string {
