@@ -106,19 +106,18 @@ export class TraceHandle {
    */
   step<R>(name: string, fn: () => R, options: StepOptions = {}): R {
     const collector = this.collector;
-    if (typeof fn !== "function") {
+    const hasWork = typeof fn === "function";
+    if (!hasWork) {
       // Nothing to run: record what was given as a point-in-time step rather than throw into the caller.
       warnOnce("step-without-fn", `step("${String(name)}") was called without a function; it was recorded as a step with its input and no output. Pass the work to time: \`t.step(name, () => work(), { input })\`.`);
-      const step = guard("step", () => collector.startStep(this.#current(), "custom", String(name)), undefined);
-      if (step) {
-        step.input = sanitize(options?.input, "input").value;
-        collector.endStep(step, "ok");
-      }
-      return undefined as R;
     }
     const step = guard("step", () => collector.startStep(this.#current(), "custom", String(name)), undefined);
-    if (!step) return fn();
-    step.input = sanitize(options.input, "input").value;
+    if (!step) return hasWork ? fn() : (undefined as R);
+    step.input = sanitize(options?.input, "input").value;
+    if (!hasWork) {
+      collector.endStep(step, "ok");
+      return undefined as R;
+    }
     if (options.metadata) step.metadata = sanitize(options.metadata, "metadata").value as Record<string, unknown>;
     const finish = (value: unknown, failed: boolean) =>
       guard("step", () => {
