@@ -2,6 +2,7 @@
 // drop each log and step before it is exported. (Request headers are never read at all.)
 import type { ExportBatch, ExportedLog, ExportedStep } from "../exporters/exporter.js";
 import type { RedactItem, ResolvedConfig } from "./config.js";
+import type { Choice, LlmCall } from "./step.js";
 import { sanitize, toText } from "./serialize.js";
 import { warnOnce } from "./warn.js";
 
@@ -37,7 +38,7 @@ function redactStep(redact: NonNullable<ResolvedConfig["redact"]>, step: Exporte
   step.outputText = item.output === undefined ? undefined : toText(item.output);
   step.metadata = item.metadata;
   // The hook saw text: structured content it could not see is not exported.
-  if (step.llm) step.llm = { ...step.llm, messages: undefined, prompt: undefined, suffix: undefined, choices: step.llm.choices.map((choice) => ({ ...choice, text: step.outputText ?? "", toolCalls: undefined })) };
+  if (step.llm) step.llm = withoutContent(step.llm, (choice) => ({ ...choice, text: step.outputText ?? "", toolCalls: undefined }));
   return true;
 }
 
@@ -64,13 +65,10 @@ function stripStep(step: ExportedStep): void {
   step.inputText = undefined;
   step.outputText = undefined;
   if (step.kind !== "llm") step.metadata = undefined;
-  if (step.llm) {
-    step.llm = {
-      ...step.llm,
-      messages: undefined,
-      prompt: undefined,
-      suffix: undefined,
-      choices: step.llm.choices.map((choice) => ({ index: choice.index, text: "", finishReason: choice.finishReason })),
-    };
-  }
+  if (step.llm) step.llm = withoutContent(step.llm, (choice) => ({ index: choice.index, text: "", finishReason: choice.finishReason }));
+}
+
+/** The call's metadata without what was sent; each choice is rewritten by `keepOfChoice`. */
+function withoutContent(llm: LlmCall, keepOfChoice: (choice: Choice) => Choice): LlmCall {
+  return { ...llm, messages: undefined, prompt: undefined, suffix: undefined, choices: llm.choices.map(keepOfChoice) };
 }
