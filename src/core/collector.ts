@@ -137,7 +137,7 @@ export class Collector {
       );
     }
     if (problems.length) {
-      warnOnce("log-values", `log() got values it could not keep as given; the log is exported anyway and lists them under \`edge_tracer.warnings\` in its metadata. First one: ${problems[0]}`);
+      warnOnce("log-values", `log() got values it could not keep as given; the log is exported with them listed under \`edge_tracer.warnings\` in its metadata. First: ${problems[0]}`);
     }
     this.logs.push(record);
     return { task_id: taskId, session_id: sessionId };
@@ -147,7 +147,7 @@ export class Collector {
   startStep(scope: Scope, kind: StepKind, name: string): Step | undefined {
     if (this.steps.length >= this.config.maxSteps) {
       this.droppedSteps++;
-      warnOnce("max-steps", `an invocation reached \`maxSteps\` (${this.config.maxSteps}); further steps are counted in the log's metadata as \`edge_tracer.dropped_steps\`, not recorded. Raise \`maxSteps\` if you need them.`);
+      warnOnce("max-steps", `an invocation reached \`maxSteps\` (${this.config.maxSteps}); further steps are only counted, as \`edge_tracer.dropped_steps\` in the log's metadata. Raise \`maxSteps\` to keep them.`);
       return undefined;
     }
     const step: Step = { spanId: newSpanId(), kind, scope, name, startTime: now(), status: "open" };

@@ -109,7 +109,7 @@ export class TraceHandle {
     const hasWork = typeof fn === "function";
     if (!hasWork) {
       // Nothing to run: record what was given as a point-in-time step rather than throw into the caller.
-      warnOnce("step-without-fn", `step("${String(name)}") was called without a function; it was recorded as a step with its input and no output. Pass the work to time: \`t.step(name, () => work(), { input })\`.`);
+      warnOnce("step-without-fn", `step("${String(name)}") got no function, so it was recorded with its input only. Pass the work to time: \`t.step(name, () => work(), { input })\`.`);
     }
     const step = guard("step", () => collector.startStep(this.#current(), "custom", String(name)), undefined);
     if (!step) return hasWork ? fn() : (undefined as R);
@@ -135,7 +135,7 @@ export class TraceHandle {
   /** After the flush took the batch, a log belongs to no batch of ours: keep it for the next flush, and say so. */
   #logTarget(): Collector {
     if (!this.collector.sealed) return this.collector;
-    warnOnce("log-after-flush", "log() was called after its invocation was flushed; it is kept and exported, unlinked, with the next flush. Log before the handler returns (or before the stream it returns ends).");
+    warnOnce("log-after-flush", "log() was called after its invocation was flushed; it is exported, unlinked, with the next flush. Log before the handler returns (or its returned stream ends).");
     return orphanCollector();
   }
 

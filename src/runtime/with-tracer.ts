@@ -41,7 +41,7 @@ export async function withTracer<T>(
     if (waitUntil) waitUntil(flushed);
     else if (collector.pending.size && hasBody(result)) {
       // Awaiting here would hold back the very stream the flush waits for.
-      warnOnce("no-wait-until-stream", "no waitUntil was found, and the handler returned a body while steps were still open: the flush runs in the background and may be cut short. Pass an execution context with `waitUntil`.");
+      warnOnce("no-wait-until-stream", "no waitUntil was found and the handler returned a body while steps were open: the flush runs in the background and may be cut short. Pass a context with `waitUntil`.");
     } else await flushed;
   }
 }
