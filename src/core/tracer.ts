@@ -4,7 +4,7 @@ import { registerGlobal } from "../otel/register.js";
 import { consoleExporter } from "../exporters/console.js";
 import type { Exporter } from "../exporters/exporter.js";
 import { phosphoExporter } from "../exporters/phospho.js";
-import { Collector } from "./collector.js";
+import { createCollector } from "./collector.js";
 import { resolveConfig, type ResolvedConfig, type TracerConfig } from "./config.js";
 import { Invocation } from "./invocation.js";
 import type { ScopeOptions } from "./scope.js";
@@ -55,7 +55,7 @@ export function createTracer(config: TracerConfig = {}): Tracer {
     startInvocation: (options = {}) => {
       // An explicit traceparent wins; else another OpenTelemetry SDK's active span, if any.
       const parent = parseTraceparent(options.traceparent, options.tracestate) ?? foreignActiveSpan();
-      return new Invocation(tracer, new Collector(resolved, options, true, parent));
+      return new Invocation(tracer, createCollector(resolved, options, true, parent));
     },
   };
   return Object.freeze(tracer);
