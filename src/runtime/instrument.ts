@@ -40,27 +40,24 @@ export function instrument<Env, H extends ExportedHandlerLike<Env>>(handler: H, 
     if (env && typeof env === "object") tracers.set(env, tracer);
     return tracer;
   };
-  const wrap = (name: "fetch" | "scheduled" | "queue", describe: (event: any) => InvocationOptions) => {
-    const original = handler[name];
-    if (typeof original !== "function") return undefined;
+  const wrapped: Record<string | symbol, unknown> = { ...(handler as object), [instrumented]: true };
+  for (const [name, describe] of Object.entries(describers)) {
+    const original = handler[name as keyof ExportedHandlerLike];
+    if (typeof original !== "function") continue;
     // async, so a config mistake rejects like any handler error rather than throwing synchronously.
-    return async (event: unknown, env: Env, ctx: ExecutionContextLike) =>
+    wrapped[name] = async (event: unknown, env: Env, ctx: ExecutionContextLike) =>
       withTracer(ctx, () => original.call(handler, event, env, ctx), tracerFor(env), describe(event));
-  };
-  return {
-    ...handler,
-    [instrumented]: true,
-    ...definedOnly({
-      // A request continues the trace its caller started, if it sent a traceparent.
-      fetch: wrap("fetch", (request: Request) => ({
-        name: `${request.method} ${new URL(request.url).pathname}`,
-        traceparent: request.headers.get("traceparent"),
-        tracestate: request.headers.get("tracestate"),
-      })),
-      scheduled: wrap("scheduled", (controller: { cron?: string }) => ({ name: `scheduled ${controller?.cron ?? ""}`.trim() })),
-      queue: wrap("queue", (batch: { queue?: string }) => ({ name: `queue ${batch?.queue ?? ""}`.trim() })),
-    }),
-  } as H;
+  }
+  return wrapped as H;
 }
 
-const definedOnly = <T extends object>(object: T) => Object.fromEntries(Object.entries(object).filter(([, value]) => value)) as Partial<T>;
+/** How each traced handler names its invocation. A request also continues the trace its caller started, if it sent a traceparent. */
+const describers: Record<keyof ExportedHandlerLike, (event: any) => InvocationOptions> = {
+  fetch: (request: Request) => ({
+    name: `${request.method} ${new URL(request.url).pathname}`,
+    traceparent: request.headers.get("traceparent"),
+    tracestate: request.headers.get("tracestate"),
+  }),
+  scheduled: (controller: { cron?: string }) => ({ name: `scheduled ${controller?.cron ?? ""}`.trim() }),
+  queue: (batch: { queue?: string }) => ({ name: `queue ${batch?.queue ?? ""}`.trim() }),
+};
