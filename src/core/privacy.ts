@@ -48,7 +48,7 @@ function run(redact: NonNullable<ResolvedConfig["redact"]>, item: RedactItem): R
     const result = redact(item);
     return result && (sanitize(result, "redact").value as RedactItem);
   } catch (error) {
-    warnOnce("redact", `the \`redact\` hook threw, so the item it was given was not exported: ${error instanceof Error ? error.message : String(error)}`);
+    warnOnce("redact", `the \`redact\` hook threw, so its item was not exported: ${error instanceof Error ? error.message : String(error)}`);
     return null;
   }
 }
