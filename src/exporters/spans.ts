@@ -38,7 +38,7 @@ export function toSpan(step: ExportedStep, batch: ExportBatch, semconv: GenAiOpt
     if (step.inputText !== undefined) attributes["input.value"] = step.inputText;
     if (step.outputText !== undefined) attributes["output.value"] = step.outputText;
     // A custom step's metadata (an OpenTelemetry span's attributes) is kept as attributes.
-    for (const [key, value] of Object.entries(step.metadata ?? {})) if (isAttributeValue(value)) attributes[key] ??= value;
+    addAttributes(attributes, "", step.metadata, isAttributeValue);
   }
   if (step.error) attributes["error.type"] ??= step.error.type;
   return {
@@ -77,9 +77,7 @@ export function logToSpan(log: ExportedLog): SpanData {
   if (log.output !== null) attributes["output.value"] = log.output;
   if (log.flag) attributes["phospho.flag"] = log.flag;
   if (log.user_id) attributes["user.id"] = log.user_id;
-  for (const [key, value] of Object.entries(log.metadata)) {
-    if (typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) attributes[`phospho.metadata.${key}`] = value;
-  }
+  addAttributes(attributes, "phospho.metadata.", log.metadata);
   return {
     traceId: log.traceId,
     spanId: log.spanId,
@@ -120,6 +118,14 @@ export function resourceAttributes(batch: ExportBatch): Attributes {
   return attributes;
 }
 
+/** A value an attribute can hold as it is: a string, a boolean or a finite number. */
+const isScalar = (value: unknown): value is string | number | boolean =>
+  typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));
+
 const isAttributeValue = (value: unknown): value is string | number | boolean | string[] =>
-  typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value)) ||
-  (Array.isArray(value) && value.every((item) => typeof item === "string"));
+  isScalar(value) || (Array.isArray(value) && value.every((item) => typeof item === "string"));
+
+/** Adds the values of `record` that `accepts` takes as `{prefix}{key}` attributes, never replacing one already set. */
+export function addAttributes(attributes: Attributes, prefix: string, record: Record<string, unknown> = {}, accepts: (value: unknown) => boolean = isScalar): void {
+  for (const [key, value] of Object.entries(record)) if (accepts(value)) attributes[prefix + key] ??= value as Attributes[string];
+}
