@@ -9,16 +9,19 @@ import { SPAN_KEY } from "./global-api.js";
 
 const INVALID: SpanContext = { traceId: "00000000000000000000000000000000", spanId: "0000000000000000", traceFlags: 0 };
 
-/** A span backed by a step. Outside an invocation it records nothing, like the API's no-op span. */
+/**
+ * A span backed by a step. Outside an invocation (`new StepSpan()`) it records nothing, like the API's no-op span.
+ * The three are set together or not at all, so checking `step` is enough.
+ */
 class StepSpan implements Span {
   constructor(
-    readonly collector: Collector | undefined,
-    readonly step: Step | undefined,
+    readonly collector?: Collector,
+    readonly step?: Step,
     /** Where work inside the span is recorded: a scope whose span is this one. */
-    readonly scope: Scope | undefined,
+    readonly scope?: Scope,
   ) {}
   spanContext(): SpanContext {
-    return this.step && this.collector ? { traceId: this.collector.traceId, spanId: this.step.spanId, traceFlags: 1 } : INVALID;
+    return this.step ? { traceId: this.collector!.traceId, spanId: this.step.spanId, traceFlags: 1 } : INVALID;
   }
   setAttribute(key: string, value: unknown): this {
     if (this.step && value !== undefined) (this.step.metadata ??= {})[key] = value;
@@ -46,7 +49,7 @@ class StepSpan implements Span {
     return this;
   }
   end(): void {
-    if (this.step && this.collector) this.collector.endStep(this.step, this.step.error ? "error" : "ok");
+    if (this.step) this.collector!.endStep(this.step, this.step.error ? "error" : "ok");
   }
   isRecording(): boolean {
     return this.step?.status === "open";
@@ -61,12 +64,12 @@ class StepSpan implements Span {
 export function stepTracerProvider(contextManager: () => ContextManager | undefined): TracerProvider {
   const startSpan = (name: string, options: SpanOptions = {}, context?: Context): StepSpan => {
     const active = activeContext();
-    if (!active?.collector.recordsCalls || active.collector.sealed) return new StepSpan(undefined, undefined, undefined);
+    if (!active?.collector.recordsCalls || active.collector.sealed) return new StepSpan();
     const { collector } = active;
     const parent = (context ?? contextManager()?.active())?.getValue(SPAN_KEY);
     const scope = parent instanceof StepSpan && parent.collector === collector && parent.scope ? parent.scope : active.scope;
     const step = collector.startStep(scope, "custom", name);
-    if (!step) return new StepSpan(undefined, undefined, undefined);
+    if (!step) return new StepSpan();
     if (options.attributes) step.metadata = { ...options.attributes };
     return new StepSpan(collector, step, createScope(scope, { name }, step.spanId));
   };
@@ -80,7 +83,7 @@ export function stepTracerProvider(contextManager: () => ContextManager | undefi
       const manager = contextManager();
       const base = context ?? manager?.active();
       const run = () => (manager && base ? manager.with(base.setValue(SPAN_KEY, span), fn, undefined, span) : fn(span));
-      return span.collector && span.scope ? runInContext({ collector: span.collector, scope: span.scope }, run) : run();
+      return span.step ? runInContext({ collector: span.collector!, scope: span.scope! }, run) : run();
     },
   };
   return { getTracer: () => tracer };
