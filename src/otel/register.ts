@@ -25,7 +25,7 @@ export function registerGlobal(AlsClass: AsyncLocalStorageClass | undefined): vo
   const slot = (global[OTEL_GLOBAL] ??= { version: OTEL_API_VERSION });
   if (slot.trace) {
     // Ours already (a second tracer in the isolate), or another SDK's.
-    if (!ours.has(slot.trace as object)) warnOnce("register-global", "`registerGlobal`: another OpenTelemetry tracer provider is already registered; edge-tracer left it in place. Its active spans still become the parents of our root spans.");
+    if (!ours.has(slot.trace as object)) warnOnce("register-global", "`registerGlobal`: another OpenTelemetry tracer provider is already registered, so edge-tracer left it in place; its active spans still parent our root spans.");
     return;
   }
   if (!slot.context && AlsClass) slot.context = alsContextManager(AlsClass);
