@@ -7,19 +7,10 @@ import { clip } from "../core/serialize.js";
 import type { LlmCall } from "../core/step.js";
 import type { ExportedStep } from "./exporter.js";
 
-/** Numeric request parameters, and the `gen_ai.request.*` attribute each is written as. */
-const REQUEST_PARAMS: Record<string, string> = {
-  temperature: "temperature",
-  top_p: "top_p",
-  max_tokens: "max_tokens",
-  max_completion_tokens: "max_tokens",
-  max_output_tokens: "max_tokens",
-  seed: "seed",
-  random_seed: "seed",
-  presence_penalty: "presence_penalty",
-  frequency_penalty: "frequency_penalty",
-  n: "choice.count",
-};
+/** Numeric request parameters, in the order their `gen_ai.request.*` attributes are written. */
+const REQUEST_PARAMS = ["temperature", "top_p", "max_tokens", "max_completion_tokens", "max_output_tokens", "seed", "random_seed", "presence_penalty", "frequency_penalty", "n"];
+/** The parameters written under another name (each provider's own spelling of the same setting). */
+const PARAM_NAMES: Record<string, string> = { max_completion_tokens: "max_tokens", max_output_tokens: "max_tokens", random_seed: "seed", n: "choice.count" };
 
 export interface GenAiOptions {
   /** `current` names (gen_ai.usage.input_tokens…), `legacy` ones (gen_ai.prompt.0.content…, which phospho reads), or `both`. */
@@ -64,8 +55,8 @@ export function genAiAttributes(step: ExportedStep, options: GenAiOptions): Attr
   set("gen_ai.response.id", llm.responseId);
   set("gen_ai.openai.response.system_fingerprint", llm.systemFingerprint);
   set("gen_ai.agent.id", llm.agentId);
-  for (const [param, name] of Object.entries(REQUEST_PARAMS)) {
-    if (typeof llm.params[param] === "number") set(`gen_ai.request.${name}`, llm.params[param] as number);
+  for (const param of REQUEST_PARAMS) {
+    if (typeof llm.params[param] === "number") set(`gen_ai.request.${PARAM_NAMES[param] ?? param}`, llm.params[param] as number);
   }
   const stop = llm.params.stop;
   if (stop !== undefined) set("gen_ai.request.stop_sequences", (Array.isArray(stop) ? stop : [stop]).map(String));
