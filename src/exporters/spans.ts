@@ -33,7 +33,8 @@ const ERROR: SpanStatusCode = 2;
 export function toSpan(step: ExportedStep, batch: ExportBatch, semconv: GenAiOptions["semconv"] = batch.semconv): SpanData {
   const attributes: Attributes = { "edge_tracer.step.kind": step.kind };
   if (step.status !== "ok") attributes["edge_tracer.step.status"] = step.status;
-  if (step.llm) Object.assign(attributes, genAiAttributes(step, { semconv, maxFieldBytes: batch.maxFieldBytes }));
+  const llm = step.llm;
+  if (llm) Object.assign(attributes, genAiAttributes(step, { semconv, maxFieldBytes: batch.maxFieldBytes }));
   else {
     if (step.inputText !== undefined) attributes["input.value"] = step.inputText;
     if (step.outputText !== undefined) attributes["output.value"] = step.outputText;
@@ -46,8 +47,8 @@ export function toSpan(step: ExportedStep, batch: ExportBatch, semconv: GenAiOpt
     spanId: step.spanId,
     parentSpanId: step.parentSpanId,
     // "{operation} {model}" per the GenAI conventions; a generic provider call is named by its method and path.
-    name: step.llm && step.llm.operation !== "generic" ? `${step.llm.operation} ${step.llm.requestModel ?? step.llm.responseModel ?? ""}`.trim() : step.name,
-    kind: step.llm ? CLIENT : INTERNAL,
+    name: llm && llm.operation !== "generic" ? `${llm.operation} ${llm.requestModel ?? llm.responseModel ?? ""}`.trim() : step.name,
+    kind: llm ? CLIENT : INTERNAL,
     startTime: step.startTime,
     endTime: step.endTime,
     attributes,
@@ -113,9 +114,7 @@ export function resourceAttributes(batch: ExportBatch): Attributes {
   // What the runtime tells us about where we run (no account or region is observable from inside).
   const runtime = detectRuntime();
   if (runtime !== "unknown") attributes["process.runtime.name"] = runtime;
-  const cloud = CLOUDS[runtime];
-  if (cloud) Object.assign(attributes, cloud);
-  return attributes;
+  return Object.assign(attributes, CLOUDS[runtime]); // nothing to add for other runtimes
 }
 
 /** A value an attribute can hold as it is: a string, a boolean or a finite number. */
