@@ -7,24 +7,19 @@ import { clip } from "../core/serialize.js";
 import type { LlmCall } from "../core/step.js";
 import type { ExportedStep } from "./exporter.js";
 
-const REQUEST_PARAMS: Record<string, string> = {
-  temperature: "gen_ai.request.temperature",
-  top_p: "gen_ai.request.top_p",
-  max_tokens: "gen_ai.request.max_tokens",
-  max_completion_tokens: "gen_ai.request.max_tokens",
-  max_output_tokens: "gen_ai.request.max_tokens",
-  seed: "gen_ai.request.seed",
-  random_seed: "gen_ai.request.seed",
-  presence_penalty: "gen_ai.request.presence_penalty",
-  frequency_penalty: "gen_ai.request.frequency_penalty",
-  n: "gen_ai.request.choice.count",
-};
+/** Numeric request parameters, in the order their `gen_ai.request.*` attributes are written. */
+const REQUEST_PARAMS = ["temperature", "top_p", "max_tokens", "max_completion_tokens", "max_output_tokens", "seed", "random_seed", "presence_penalty", "frequency_penalty", "n"];
+/** The parameters written under another name (each provider's own spelling of the same setting). */
+const PARAM_NAMES: Record<string, string> = { max_completion_tokens: "max_tokens", max_output_tokens: "max_tokens", random_seed: "seed", n: "choice.count" };
 
 export interface GenAiOptions {
   /** `current` names (gen_ai.usage.input_tokens…), `legacy` ones (gen_ai.prompt.0.content…, which phospho reads), or `both`. */
   semconv: "current" | "legacy" | "both";
   maxFieldBytes: number;
 }
+
+/** Sets an attribute, unless its value is missing (undefined or null). */
+type Setter = (key: string, value: Attributes[string] | null) => void;
 
 /** The GenAI semantic-convention attributes of an LLM step. */
 export function genAiAttributes(step: ExportedStep, options: GenAiOptions): Attributes {
@@ -33,7 +28,7 @@ export function genAiAttributes(step: ExportedStep, options: GenAiOptions): Attr
   const current = options.semconv !== "legacy";
   const legacy = options.semconv !== "current";
   const llm = step.llm!;
-  const set = (key: string, value: Attributes[string] | null) => {
+  const set: Setter = (key, value) => {
     if (value !== undefined && value !== null) attributes[key] = value;
   };
 
@@ -51,15 +46,17 @@ export function genAiAttributes(step: ExportedStep, options: GenAiOptions): Attr
   // Set at export when a long history was bounded to maxFieldBytes: nothing is left out unsaid.
   const leftOut = llm.params["edge_tracer.messages_left_out"];
   if (typeof leftOut === "number") set("edge_tracer.messages_left_out", leftOut);
-  if (current) set("gen_ai.provider.name", providerName(llm));
-  if (legacy) set("gen_ai.system", llm.provider === "mistral" ? "mistral_ai" : "openai");
+  // Azure OpenAI is a provider of its own in the current conventions; the legacy `gen_ai.system` called it openai.
+  const system = llm.provider === "mistral" ? "mistral_ai" : "openai";
+  if (current) set("gen_ai.provider.name", system === "openai" && /\.azure\.com$/.test(llm.serverAddress) ? "azure.ai.openai" : system);
+  if (legacy) set("gen_ai.system", system);
   if (llm.operation === "generic") return attributes;
 
   set("gen_ai.response.id", llm.responseId);
   set("gen_ai.openai.response.system_fingerprint", llm.systemFingerprint);
   set("gen_ai.agent.id", llm.agentId);
-  for (const [param, key] of Object.entries(REQUEST_PARAMS)) {
-    if (typeof llm.params[param] === "number") set(key, llm.params[param] as number);
+  for (const param of REQUEST_PARAMS) {
+    if (typeof llm.params[param] === "number") set(`gen_ai.request.${PARAM_NAMES[param] ?? param}`, llm.params[param] as number);
   }
   const stop = llm.params.stop;
   if (stop !== undefined) set("gen_ai.request.stop_sequences", (Array.isArray(stop) ? stop : [stop]).map(String));
@@ -68,20 +65,19 @@ export function genAiAttributes(step: ExportedStep, options: GenAiOptions): Attr
   set("gen_ai.request.stream", llm.streamed);
   const reasons = llm.choices.map((choice) => choice?.finishReason).filter((reason): reason is string => !!reason);
   if (reasons.length) set("gen_ai.response.finish_reasons", reasons);
-  if (llm.usage) {
-    if (current) {
-      set("gen_ai.usage.input_tokens", llm.usage.inputTokens);
-      set("gen_ai.usage.output_tokens", llm.usage.outputTokens);
-    }
-    if (legacy) {
-      set("gen_ai.usage.prompt_tokens", llm.usage.inputTokens);
-      set("gen_ai.usage.completion_tokens", llm.usage.outputTokens);
-      set("llm.usage.total_tokens", llm.usage.totalTokens);
-    }
+  const usage = llm.usage;
+  if (usage && current) {
+    set("gen_ai.usage.input_tokens", usage.inputTokens);
+    set("gen_ai.usage.output_tokens", usage.outputTokens);
+  }
+  if (usage && legacy) {
+    set("gen_ai.usage.prompt_tokens", usage.inputTokens);
+    set("gen_ai.usage.completion_tokens", usage.outputTokens);
+    set("llm.usage.total_tokens", usage.totalTokens);
   }
   if (step.firstTokenTime !== undefined) set("gen_ai.response.time_to_first_chunk", (step.firstTokenTime - step.startTime) / 1000);
   if (llm.lastTokenTime !== undefined) set("edge_tracer.stream.last_token_at", (llm.lastTokenTime - step.startTime) / 1000);
-  if (llm.chunks !== undefined) set("edge_tracer.stream.chunks", llm.chunks);
+  set("edge_tracer.stream.chunks", llm.chunks);
 
   if (llm.embeddings) {
     // Counts only: a vector is never exported.
@@ -92,23 +88,15 @@ export function genAiAttributes(step: ExportedStep, options: GenAiOptions): Attr
     return attributes;
   }
   if (llm.suffix !== undefined) set("edge_tracer.fim.suffix", clip(llm.suffix, max));
-  if (current) Object.assign(attributes, currentContent(step, llm, max));
-  if (legacy) Object.assign(attributes, legacyContent(llm, max));
+  if (current) setCurrentContent(set, step, llm, max);
+  if (legacy) setLegacyContent(set, llm, max);
   return attributes;
 }
 
-/** Azure OpenAI is a provider of its own in the current conventions; the legacy `gen_ai.system` called it openai. */
-function providerName(llm: LlmCall): string {
-  if (llm.provider === "mistral") return "mistral_ai";
-  return /\.azure\.com$/.test(llm.serverAddress) ? "azure.ai.openai" : "openai";
-}
-
 /** Current names hold JSON: the input messages as sent, the output as role + parts per choice. */
-function currentContent(step: ExportedStep, llm: LlmCall, max: number): Attributes {
-  const attributes: Attributes = {};
+function setCurrentContent(set: Setter, step: ExportedStep, llm: LlmCall, max: number): void {
   // The messages' text was bounded when the batch was built; a prompt is bounded here.
-  if (step.inputText !== undefined) attributes["gen_ai.input.messages"] = step.inputText;
-  else if (llm.prompt !== undefined) attributes["gen_ai.input.messages"] = JSON.stringify([{ role: "user", parts: [{ type: "text", content: clip(llm.prompt, max) }] }]);
+  set("gen_ai.input.messages", step.inputText ?? (llm.prompt === undefined ? undefined : JSON.stringify([{ role: "user", parts: [{ type: "text", content: clip(llm.prompt, max) }] }])));
   const output = llm.choices.filter(Boolean).map((choice) => ({
     role: "assistant",
     parts: [
@@ -118,16 +106,11 @@ function currentContent(step: ExportedStep, llm: LlmCall, max: number): Attribut
     ],
     finish_reason: choice.finishReason,
   }));
-  if (output.length) attributes["gen_ai.output.messages"] = clip(JSON.stringify(output), max);
-  return attributes;
+  if (output.length) set("gen_ai.output.messages", clip(JSON.stringify(output), max));
 }
 
 /** Legacy names: one attribute per message field, `gen_ai.prompt.{i}.*` and `gen_ai.completion.{i}.*`. */
-function legacyContent(llm: LlmCall, max: number): Attributes {
-  const attributes: Attributes = {};
-  const set = (key: string, value: string | undefined) => {
-    if (value !== undefined) attributes[key] = value;
-  };
+function setLegacyContent(set: Setter, llm: LlmCall, max: number): void {
   const messages: unknown[] = Array.isArray(llm.messages) ? llm.messages : llm.prompt !== undefined ? [{ role: "user", content: llm.prompt }] : [];
   messages.forEach((message: any, i: number) => {
     set(`gen_ai.prompt.${i}.role`, typeof message?.role === "string" ? message.role : undefined);
@@ -147,5 +130,4 @@ function legacyContent(llm: LlmCall, max: number): Attributes {
       set(`${prefix}.tool_calls.${j}.arguments`, clip(call.arguments, max));
     });
   });
-  return attributes;
 }

@@ -36,6 +36,13 @@ describe("postWithRetry", () => {
     expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(280);
   });
 
+  it("reads a Retry-After HTTP date: one far ahead is beyond the budget, one past is no wait", async () => {
+    const later = scripted(new Response("later", { status: 503, headers: { "retry-after": new Date(Date.now() + 120_000).toUTCString() } }));
+    expect((await postWithRetry(request, { fetch: later.fetch, ...budget(1_000) })).errors[0]!.reason).toMatch(/no time left in the flush budget to retry$/);
+    const past = scripted(new Response("now", { status: 503, headers: { "retry-after": "Wed, 21 Oct 2015 07:28:00 GMT" } }), new Response("{}"));
+    expect(await postWithRetry(request, { fetch: past.fetch, ...budget(1_000) })).toMatchObject({ sent: 3, retried: 3 });
+  });
+
   it("gives up at once on a Retry-After beyond the budget, and says why", async () => {
     const { fetch, attempts } = scripted(new Response("later", { status: 429, headers: { "retry-after": "60" } }));
     const result = await postWithRetry(request, { fetch, ...budget(1_000) });

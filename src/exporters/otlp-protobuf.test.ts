@@ -3,7 +3,7 @@ import type { Attributes } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
 import { decodeOtlpTraces, EXPORT_TRACE_SERVICE_REQUEST, loadOtlpRoot, type OtlpSpan } from "../../test/mocks/otlp-schema.mjs";
 import { encodeTraces, INSTRUMENTATION_SCOPE, toNanos } from "./otlp-protobuf.js";
-import { hexToBytes, ProtoWriter } from "./protobuf-writer.js";
+import { hexToBytes, protoWriter } from "./protobuf-writer.js";
 import type { SpanData } from "./spans.js";
 
 const TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
@@ -182,7 +182,7 @@ describe("large batches", () => {
   });
 });
 
-describe("ProtoWriter and hexToBytes", () => {
+describe("protoWriter and hexToBytes", () => {
   it("converts hex ids to bytes, upper or lower case", () => {
     expect([...hexToBytes("00ff10Ab")]).toEqual([0x00, 0xff, 0x10, 0xab]);
     expect(hexToBytes(TRACE_ID)).toHaveLength(16);
@@ -190,18 +190,18 @@ describe("ProtoWriter and hexToBytes", () => {
   });
 
   it("writes standard varint, signed int64, double, fixed64 and length-delimited bytes", () => {
-    expect([...new ProtoWriter().varint(1, 150).finish()]).toEqual([0x08, 0x96, 0x01]);
-    expect([...new ProtoWriter().varint(1, 0).finish()]).toEqual([0x08, 0x00]);
-    expect([...new ProtoWriter().int64(1, -1).finish()]).toEqual([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
-    expect([...new ProtoWriter().varint(1, 2 ** 35).finish()]).toEqual([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
-    expect([...new ProtoWriter().string(2, "hé").finish()]).toEqual([0x12, 0x03, 0x68, 0xc3, 0xa9]);
-    expect([...new ProtoWriter().fixed64(1, 1n).finish()]).toEqual([0x09, 1, 0, 0, 0, 0, 0, 0, 0]);
-    expect([...new ProtoWriter().double(1, 1).finish()]).toEqual([0x09, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f]);
+    expect([...protoWriter().varint(1, 150).finish()]).toEqual([0x08, 0x96, 0x01]);
+    expect([...protoWriter().varint(1, 0).finish()]).toEqual([0x08, 0x00]);
+    expect([...protoWriter().int64(1, -1).finish()]).toEqual([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    expect([...protoWriter().varint(1, 2 ** 35).finish()]).toEqual([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+    expect([...protoWriter().string(2, "hé").finish()]).toEqual([0x12, 0x03, 0x68, 0xc3, 0xa9]);
+    expect([...protoWriter().fixed64(1, 1n).finish()]).toEqual([0x09, 1, 0, 0, 0, 0, 0, 0, 0]);
+    expect([...protoWriter().double(1, 1).finish()]).toEqual([0x09, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f]);
   });
 
   it("grows its buffer for a value far larger than its initial size", () => {
     const big = new Uint8Array(100_000).map((_, i) => i % 251);
-    const written = new ProtoWriter().varint(1, 1).bytes(2, big).double(3, 0.5).finish();
+    const written = protoWriter().varint(1, 1).bytes(2, big).double(3, 0.5).finish();
     expect(written.length).toBe(2 + 1 + 3 + big.length + 9);
     expect([...written.subarray(6, 6 + big.length)]).toEqual([...big]);
     expect(new DataView(written.buffer, written.length - 8).getFloat64(0, true)).toBe(0.5);

@@ -1,13 +1,13 @@
 // Encodes spans as an OTLP ExportTraceServiceRequest in protobuf, with field numbers from
 // opentelemetry/proto/{collector/trace/v1,trace/v1,common/v1,resource/v1}.
 import type { AttributeValue, Attributes } from "@opentelemetry/api";
-import { hexToBytes, ProtoWriter } from "./protobuf-writer.js";
+import { hexToBytes, protoWriter, type ProtoWriter } from "./protobuf-writer.js";
 import type { SpanData } from "./spans.js";
 
 export const INSTRUMENTATION_SCOPE = { name: "edge-tracer", version: "0.1.0" };
 
 export function encodeTraces(resource: Attributes, spans: SpanData[]): Uint8Array<ArrayBuffer> {
-  return new ProtoWriter()
+  return protoWriter()
     .message(1 /* resource_spans */, (resourceSpans) => {
       resourceSpans.message(1 /* resource */, (r) => writeAttributes(r, 1, resource));
       resourceSpans.message(2 /* scope_spans */, (scopeSpans) => {

@@ -1,6 +1,6 @@
 // The OTLP/HTTP exporter: every span of an invocation to any OpenTelemetry backend (a Collector, Honeycomb,
 // Grafana Tempo, Langfuse…), as JSON or protobuf, one request per flush, retried within the budget.
-import type { Exporter } from "./exporter.js";
+import { emptyResult, type Exporter } from "./exporter.js";
 import { postWithRetry } from "./http.js";
 import { encodeTracesJson } from "./otlp-json.js";
 import { encodeTraces } from "./otlp-protobuf.js";
@@ -32,7 +32,7 @@ export function otlp(options: OtlpExporterOptions): Exporter {
     name: `otlp ${options.url}`,
     async export(batch, exportOptions) {
       const spans = batchToSpans(batch);
-      if (!spans.length) return { sent: 0, retried: 0, dropped: 0, errors: [] };
+      if (!spans.length) return emptyResult();
       const resource = resourceAttributes(batch);
       return postWithRetry({
         destination: `otlp ${new URL(options.url).host}`,

@@ -1,9 +1,9 @@
 // phospho: logs as JSON to /v2/log/{project}, steps as OTLP protobuf to /v3/otl/{project} (reference/phospho-wire-format.md).
 import type { Attributes } from "@opentelemetry/api";
-import { allSteps, mergeResults, type ExportedLog, type Exporter, type ExportResult } from "./exporter.js";
+import { allSteps, mergeResults, type ExportedLog, type ExportedStep, type Exporter, type ExportResult } from "./exporter.js";
 import { postWithRetry } from "./http.js";
 import { encodeTraces } from "./otlp-protobuf.js";
-import { resourceAttributes, toSpan } from "./spans.js";
+import { addAttributes, resourceAttributes, toSpan } from "./spans.js";
 
 export interface PhosphoExporterOptions {
   apiKey: string;
@@ -93,21 +93,17 @@ function refusedLogs(reply: string): string[] {
 }
 
 /** Links a span to its log for phospho, and maps custom and manual steps the way its Python SDK does. */
-function phosphoAttributes(step: ReturnType<typeof allSteps>[number]): Attributes {
+function phosphoAttributes(step: ExportedStep): Attributes {
   const attributes: Attributes = {};
   if (step.taskId) attributes["phospho.task_id"] = step.taskId;
   if (step.sessionId) attributes["phospho.session_id"] = step.sessionId;
-  for (const [key, value] of Object.entries(step.logMetadata ?? {})) {
-    if (isScalar(value)) attributes[`phospho.metadata.${key}`] = value;
-  }
+  addAttributes(attributes, "phospho.metadata.", step.logMetadata);
   if (!step.llm) {
     attributes["gen_ai.name"] = step.name;
     if (step.inputText !== undefined) attributes["gen_ai.input"] = step.inputText;
     if (step.outputText !== undefined) attributes["gen_ai.output"] = step.outputText;
-    for (const [key, value] of Object.entries(step.metadata ?? {})) if (isScalar(value)) attributes[`gen_ai.${key}`] ??= value;
+    addAttributes(attributes, "gen_ai.", step.metadata);
   }
   return attributes;
 }
 
-const isScalar = (value: unknown): value is string | number | boolean =>
-  typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));

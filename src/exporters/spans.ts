@@ -33,12 +33,13 @@ const ERROR: SpanStatusCode = 2;
 export function toSpan(step: ExportedStep, batch: ExportBatch, semconv: GenAiOptions["semconv"] = batch.semconv): SpanData {
   const attributes: Attributes = { "edge_tracer.step.kind": step.kind };
   if (step.status !== "ok") attributes["edge_tracer.step.status"] = step.status;
-  if (step.llm) Object.assign(attributes, genAiAttributes(step, { semconv, maxFieldBytes: batch.maxFieldBytes }));
+  const llm = step.llm;
+  if (llm) Object.assign(attributes, genAiAttributes(step, { semconv, maxFieldBytes: batch.maxFieldBytes }));
   else {
     if (step.inputText !== undefined) attributes["input.value"] = step.inputText;
     if (step.outputText !== undefined) attributes["output.value"] = step.outputText;
     // A custom step's metadata (an OpenTelemetry span's attributes) is kept as attributes.
-    for (const [key, value] of Object.entries(step.metadata ?? {})) if (isAttributeValue(value)) attributes[key] ??= value;
+    addAttributes(attributes, "", step.metadata, isAttributeValue);
   }
   if (step.error) attributes["error.type"] ??= step.error.type;
   return {
@@ -46,8 +47,8 @@ export function toSpan(step: ExportedStep, batch: ExportBatch, semconv: GenAiOpt
     spanId: step.spanId,
     parentSpanId: step.parentSpanId,
     // "{operation} {model}" per the GenAI conventions; a generic provider call is named by its method and path.
-    name: step.llm && step.llm.operation !== "generic" ? `${step.llm.operation} ${step.llm.requestModel ?? step.llm.responseModel ?? ""}`.trim() : step.name,
-    kind: step.llm ? CLIENT : INTERNAL,
+    name: llm && llm.operation !== "generic" ? `${llm.operation} ${llm.requestModel ?? llm.responseModel ?? ""}`.trim() : step.name,
+    kind: llm ? CLIENT : INTERNAL,
     startTime: step.startTime,
     endTime: step.endTime,
     attributes,
@@ -77,9 +78,7 @@ export function logToSpan(log: ExportedLog): SpanData {
   if (log.output !== null) attributes["output.value"] = log.output;
   if (log.flag) attributes["phospho.flag"] = log.flag;
   if (log.user_id) attributes["user.id"] = log.user_id;
-  for (const [key, value] of Object.entries(log.metadata)) {
-    if (typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) attributes[`phospho.metadata.${key}`] = value;
-  }
+  addAttributes(attributes, "phospho.metadata.", log.metadata);
   return {
     traceId: log.traceId,
     spanId: log.spanId,
@@ -115,11 +114,17 @@ export function resourceAttributes(batch: ExportBatch): Attributes {
   // What the runtime tells us about where we run (no account or region is observable from inside).
   const runtime = detectRuntime();
   if (runtime !== "unknown") attributes["process.runtime.name"] = runtime;
-  const cloud = CLOUDS[runtime];
-  if (cloud) Object.assign(attributes, cloud);
-  return attributes;
+  return Object.assign(attributes, CLOUDS[runtime]); // nothing to add for other runtimes
 }
 
+/** A value an attribute can hold as it is: a string, a boolean or a finite number. */
+const isScalar = (value: unknown): value is string | number | boolean =>
+  typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));
+
 const isAttributeValue = (value: unknown): value is string | number | boolean | string[] =>
-  typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value)) ||
-  (Array.isArray(value) && value.every((item) => typeof item === "string"));
+  isScalar(value) || (Array.isArray(value) && value.every((item) => typeof item === "string"));
+
+/** Adds the values of `record` that `accepts` takes as `{prefix}{key}` attributes, never replacing one already set. */
+export function addAttributes(attributes: Attributes, prefix: string, record: Record<string, unknown> = {}, accepts: (value: unknown) => boolean = isScalar): void {
+  for (const [key, value] of Object.entries(record)) if (accepts(value)) attributes[prefix + key] ??= value as Attributes[string];
+}

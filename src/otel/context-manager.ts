@@ -3,26 +3,21 @@
 import type { Context, ContextManager } from "@opentelemetry/api";
 import type { AsyncLocalStorageClass, AsyncLocalStorageLike } from "../context/storage.js";
 
-/** An immutable map of context values, as the API's own BaseContext. */
-class OtelContext implements Context {
-  readonly #values: Map<symbol, unknown>;
-  constructor(values?: Map<symbol, unknown>) {
-    this.#values = values ?? new Map();
-  }
-  getValue(key: symbol): unknown {
-    return this.#values.get(key);
-  }
-  setValue(key: symbol, value: unknown): Context {
-    return new OtelContext(new Map(this.#values).set(key, value));
-  }
-  deleteValue(key: symbol): Context {
-    const values = new Map(this.#values);
-    values.delete(key);
-    return new OtelContext(values);
-  }
+/** An immutable map of context values, as the API's own BaseContext: setting or deleting returns a new one. */
+function otelContext(values: Map<symbol, unknown>): Context {
+  const changed = (change: (copy: Map<symbol, unknown>) => unknown) => {
+    const copy = new Map(values);
+    change(copy);
+    return otelContext(copy);
+  };
+  return {
+    getValue: (key) => values.get(key),
+    setValue: (key, value) => changed((copy) => copy.set(key, value)),
+    deleteValue: (key) => changed((copy) => copy.delete(key)),
+  };
 }
 
-export const ROOT_CONTEXT: Context = new OtelContext();
+export const ROOT_CONTEXT: Context = /*@__PURE__*/ otelContext(new Map());
 
 export function alsContextManager(AlsClass: AsyncLocalStorageClass): ContextManager {
   const storage: AsyncLocalStorageLike<Context> = new AlsClass();

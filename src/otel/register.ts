@@ -23,13 +23,14 @@ export function registerGlobal(AlsClass: AsyncLocalStorageClass | undefined): vo
   // An API copy reads a global of its own minor or higher, and registers into one of exactly its version:
   // the version of the @opentelemetry/api we depend on, which npm shares with the user's copy.
   const slot = (global[OTEL_GLOBAL] ??= { version: OTEL_API_VERSION });
-  if (slot.trace && ours.has(slot.trace as object)) return;
   if (slot.trace) {
-    warnOnce("register-global", "`registerGlobal`: another OpenTelemetry tracer provider is already registered; edge-tracer left it in place. Its active spans still become the parents of our root spans.");
+    // Ours already (a second tracer in the isolate), or another SDK's.
+    if (!ours.has(slot.trace as object)) warnOnce("register-global", "`registerGlobal`: another OpenTelemetry tracer provider is already registered, so edge-tracer left it in place; its active spans still parent our root spans.");
     return;
   }
   if (!slot.context && AlsClass) slot.context = alsContextManager(AlsClass);
-  const provider = stepTracerProvider(() => (globalThis as Record<symbol, Slot | undefined>)[OTEL_GLOBAL]?.context);
+  // The context manager is read at each use: one registered later (by the user or another SDK) is the one used.
+  const provider = stepTracerProvider(() => global[OTEL_GLOBAL]?.context);
   ours.add(provider);
   slot.trace = provider;
 }

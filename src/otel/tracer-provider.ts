@@ -1,74 +1,74 @@
 // An OpenTelemetry TracerProvider whose spans become custom steps of the current invocation: a span a user
 // starts with `trace.getTracer(...).startActiveSpan(...)` shows in the trace, and LLM calls inside it are its children.
 import type { Attributes, Context, ContextManager, Span, SpanContext, SpanOptions, SpanStatus, Tracer as OtelTracer, TracerProvider } from "@opentelemetry/api";
-import { activeContext, runInContext } from "../context/storage.js";
+import { activeContext, runInContext, type ActiveContext } from "../context/storage.js";
 import type { Collector } from "../core/collector.js";
-import { createScope, type Scope } from "../core/scope.js";
+import { createScope } from "../core/scope.js";
 import type { Step } from "../core/step.js";
 import { SPAN_KEY } from "./global-api.js";
 
 const INVALID: SpanContext = { traceId: "00000000000000000000000000000000", spanId: "0000000000000000", traceFlags: 0 };
 
-/** A span backed by a step. Outside an invocation it records nothing, like the API's no-op span. */
-class StepSpan implements Span {
-  constructor(
-    readonly collector: Collector | undefined,
-    readonly step: Step | undefined,
-    /** Where work inside the span is recorded: a scope whose span is this one. */
-    readonly scope: Scope | undefined,
-  ) {}
-  spanContext(): SpanContext {
-    return this.step && this.collector ? { traceId: this.collector.traceId, spanId: this.step.spanId, traceFlags: 1 } : INVALID;
-  }
-  setAttribute(key: string, value: unknown): this {
-    if (this.step && value !== undefined) (this.step.metadata ??= {})[key] = value;
-    return this;
-  }
-  setAttributes(attributes: Attributes): this {
-    for (const [key, value] of Object.entries(attributes)) this.setAttribute(key, value);
-    return this;
-  }
-  addEvent(): this {
-    return this;
-  }
-  addLink(): this {
-    return this;
-  }
-  addLinks(): this {
-    return this;
-  }
-  setStatus(status: SpanStatus): this {
-    if (this.step && status.code === 2) this.step.error = { type: "Error", message: status.message ?? "" };
-    return this;
-  }
-  updateName(name: string): this {
-    if (this.step) this.step.name = name;
-    return this;
-  }
-  end(): void {
-    if (this.step && this.collector) this.collector.endStep(this.step, this.step.error ? "error" : "ok");
-  }
-  isRecording(): boolean {
-    return this.step?.status === "open";
-  }
-  recordException(exception: unknown): void {
-    if (!this.step) return;
-    const error = exception as { name?: string; message?: string };
-    this.step.error = { type: error?.name ?? "Error", message: error?.message ?? String(exception) };
-  }
+/**
+ * Where the work inside each span we started is recorded: its invocation, and a scope whose span is that span.
+ * Weak, so a span is not kept alive by it.
+ */
+const recordedIn = new WeakMap<Span, ActiveContext>();
+
+/**
+ * A span backed by a step. Without one (outside an invocation) it records nothing, like the API's no-op span.
+ * A closure rather than a class: eleven methods of a few statements each minify smaller this way.
+ * `collector` and `step` are given together or not at all.
+ */
+function stepSpan(collector?: Collector, step?: Step): Span {
+  const setAttribute = (key: string, value: unknown) => {
+    if (step && value !== undefined) (step.metadata ??= {})[key] = value;
+    return span;
+  };
+  const span: Span = {
+    spanContext: () => (step ? { traceId: collector!.traceId, spanId: step.spanId, traceFlags: 1 } : INVALID),
+    setAttribute,
+    setAttributes(attributes: Attributes) {
+      for (const [key, value] of Object.entries(attributes)) setAttribute(key, value);
+      return span;
+    },
+    addEvent: () => span,
+    addLink: () => span,
+    addLinks: () => span,
+    setStatus(status: SpanStatus) {
+      if (step && status.code === 2) step.error = { type: "Error", message: status.message ?? "" };
+      return span;
+    },
+    updateName(name: string) {
+      if (step) step.name = name;
+      return span;
+    },
+    end() {
+      if (step) collector!.endStep(step, step.error ? "error" : "ok");
+    },
+    isRecording: () => step?.status === "open",
+    recordException(exception: unknown) {
+      if (!step) return;
+      const error = exception as { name?: string; message?: string };
+      step.error = { type: error?.name ?? "Error", message: error?.message ?? String(exception) };
+    },
+  };
+  return span;
 }
 
 export function stepTracerProvider(contextManager: () => ContextManager | undefined): TracerProvider {
-  const startSpan = (name: string, options: SpanOptions = {}, context?: Context): StepSpan => {
+  const startSpan = (name: string, options: SpanOptions = {}, context?: Context): Span => {
     const active = activeContext();
-    if (!active?.collector.recordsCalls || active.collector.sealed) return new StepSpan(undefined, undefined, undefined);
+    if (!active?.collector.recordsCalls || active.collector.sealed) return stepSpan();
     const { collector } = active;
-    const parent = (context ?? contextManager()?.active())?.getValue(SPAN_KEY);
-    const scope = parent instanceof StepSpan && parent.collector === collector && parent.scope ? parent.scope : active.scope;
+    const parent = recordedIn.get((context ?? contextManager()?.active())?.getValue(SPAN_KEY) as Span);
+    const scope = parent?.collector === collector ? parent.scope : active.scope;
     const step = collector.startStep(scope, "custom", name);
-    if (!step) return new StepSpan(undefined, undefined, undefined);
+    if (!step) return stepSpan();
     if (options.attributes) step.metadata = { ...options.attributes };
-    return new StepSpan(collector, step, createScope(scope, { name }, step.spanId));
+    const span = stepSpan(collector, step);
+    recordedIn.set(span, { collector, scope: createScope(scope, { name }, step.spanId) });
+    return span;
   };
 
   const tracer: OtelTracer = {
@@ -80,7 +80,8 @@ export function stepTracerProvider(contextManager: () => ContextManager | undefi
       const manager = contextManager();
       const base = context ?? manager?.active();
       const run = () => (manager && base ? manager.with(base.setValue(SPAN_KEY, span), fn, undefined, span) : fn(span));
-      return span.collector && span.scope ? runInContext({ collector: span.collector, scope: span.scope }, run) : run();
+      const recording = recordedIn.get(span);
+      return recording ? runInContext(recording, run) : run();
     },
   };
   return { getTracer: () => tracer };
