@@ -50,7 +50,6 @@ if (runs("size")) {
     print(`    heaviest modules (min): ${modules.slice(0, 14).map(({ path, bytes }) => `${path} ${kb(bytes)}`).join(", ")}`);
     print("    gzip saved if each were gone (measured: the module replaced by an empty stub, the rest re-bundled):");
     const candidates = [
-      ["zod (config validation)", /node_modules\/zod\//],
       ["src/otel/* (OpenTelemetry interop, always reachable from createTracer)", /src\/otel\//],
       ["providers other than chat (responses, completions, embeddings)", /src\/providers\/(responses|completions|embeddings)\.ts$/],
       ["genai-attributes (GenAI span attributes, current and legacy names)", /src\/exporters\/genai-attributes\.ts$/],

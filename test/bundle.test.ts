@@ -12,7 +12,7 @@ const FORBIDDEN = ["process", "Buffer", "require", "setImmediate"];
  * The target for (b) is 8 KB and the issue's fail line 12 KB; neither is met yet (see the README's Performance
  * section). Until they are, this guard sits just above today's size, so any growth is noticed and must be argued.
  */
-const BUDGET_B_GZIP = 21 * 1024;
+const BUDGET_B_GZIP = 20 * 1024;
 
 /**
  * Bundles `entry` as a Worker would, with every forbidden global (also as `globalThis.x`, `self.x`, `global.x`)
