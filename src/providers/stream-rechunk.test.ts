@@ -58,10 +58,34 @@ function responsesStream(): string {
   return events.map((e, i) => `event: ${e.type}\ndata: ${JSON.stringify({ ...e, sequence_number: i })}\n\n`).join("");
 }
 
+/** OpenAI's legacy completions with `n: 2`: each choice's text in `text`, the choices interleaved, then the usage chunk. */
+function legacyCompletions(): string {
+  const base = { id: "cmpl-AZ", object: "text_completion", created: 1764000000, model: "gpt-3.5-turbo-instruct:20230824-v2" };
+  const piece = (index: number, text: string, finish_reason: string | null = null) => ({ ...base, choices: [{ text, index, logprobs: null, finish_reason }] });
+  return lines([
+    piece(0, "Once"), piece(1, "Il"), piece(0, " upon"), piece(1, " était"), piece(0, " a time — ✨"), piece(1, " une fois 🌙"),
+    piece(0, "", "stop"), piece(1, "", "length"),
+    { ...base, choices: [], usage: { prompt_tokens: 5, completion_tokens: 11, total_tokens: 16 } },
+  ]);
+}
+
+/** Mistral FIM: chat-shaped chunks completing the code between a prompt and a suffix. */
+function mistralFim(): string {
+  const base = { id: "fim-9c", object: "chat.completion.chunk", created: 1764000000, model: "codestral-2501" };
+  const pieces = ["\n  return", " a", " + b;", " // ➕"];
+  return lines(pieces.map((content, i) => ({
+    ...base,
+    choices: [{ index: 0, delta: { content }, finish_reason: i === pieces.length - 1 ? "stop" : null }],
+    ...(i === pieces.length - 1 ? { usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 } } : {}),
+  })));
+}
+
 const recorded = [
   { name: "OpenAI chat with parallel tool calls", url: "https://api.openai.com/v1/chat/completions", text: openAiTools() },
   { name: "Mistral chat", url: "https://api.mistral.ai/v1/chat/completions", text: mistralChat() },
   { name: "Responses API stream", url: "https://api.openai.com/v1/responses", text: responsesStream() },
+  { name: "legacy completions stream with two choices", url: "https://api.openai.com/v1/completions", text: legacyCompletions() },
+  { name: "Mistral FIM stream", url: "https://api.mistral.ai/v1/fim/completions", text: mistralFim() },
 ];
 
 let chunks: Uint8Array[] = [];
@@ -104,7 +128,7 @@ describe("re-chunking a recorded stream through the traced fetch", () => {
   it("records what each recorded stream says", async () => {
     const steps = [];
     for (const { url, text } of recorded) steps.push((await throughTracedFetch(url, [new TextEncoder().encode(text)])).step);
-    const [tools, mistral, responses] = steps;
+    const [tools, mistral, responses, legacy, fim] = steps;
     expect(tools).toMatchObject({
       status: "ok", timed: true,
       llm: { chunks: 8, responseModel: "gpt-4o-2024-08-06", systemFingerprint: "fp_50cad350e4", usage: { inputTokens: 80, outputTokens: 48, totalTokens: 128 } },
@@ -116,7 +140,13 @@ describe("re-chunking a recorded stream through the traced fetch", () => {
     expect(mistral).toMatchObject({ status: "ok", outputText: "Le bleu sarcelle — 青緑 😌.", llm: { chunks: 7, usage: { inputTokens: 9, outputTokens: 6 }, choices: [{ finishReason: "stop" }] } });
     expect(responses).toMatchObject({ status: "ok", outputText: "Checking the sky över Zürich ☁️…", llm: { responseId: "resp_68", usage: { inputTokens: 20, outputTokens: 12 } } });
     expect(responses!.llm.choices[0]!.toolCalls).toEqual([{ id: "call_sky", name: "get_weather", arguments: '{"city":"Zürich"}' }]);
-    for (const step of [tools, mistral, responses]) expect(step!.llm.parseProblem).toBeUndefined();
+    expect(legacy).toMatchObject({ status: "ok", llm: { operation: "text_completion", chunks: 9, responseModel: "gpt-3.5-turbo-instruct:20230824-v2", usage: { inputTokens: 5, outputTokens: 11 } } });
+    expect(legacy!.llm.choices).toEqual([
+      { index: 0, text: "Once upon a time — ✨", finishReason: "stop" },
+      { index: 1, text: "Il était une fois 🌙", finishReason: "length" },
+    ]);
+    expect(fim).toMatchObject({ status: "ok", outputText: "\n  return a + b; // ➕", llm: { operation: "text_completion", chunks: 4, usage: { inputTokens: 12, outputTokens: 7 }, choices: [{ finishReason: "stop" }] } });
+    for (const step of steps) expect(step!.llm.parseProblem).toBeUndefined();
   });
 
   for (const [index, { name, url, text }] of recorded.entries()) {
