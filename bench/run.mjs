@@ -94,11 +94,14 @@ if (runs("node") || runs("workerd")) {
       print();
       print("workerd (Miniflare): CPU per invocation with 3 LLM calls via the openai SDK (2 × 1.5 KB, 1 streamed × 50 chunks)");
       print("  workerd stops the clock while JavaScript runs, so this is the workerd process's CPU from /proc (JS and the");
-      print("  runtime's HTTP work, its own subrequests included), over 200 sequential invocations, median of 3 fresh processes");
+      print("  runtime's HTTP work, its own subrequests included), over 200 sequential invocations, median of 5 fresh processes");
       const w = await measureWorkerd(servers);
       print(`  ${pad("no tracer", 46)} ${ms(w.plain)}`);
       print(`  ${pad("traced, batch built, not sent", 46)} ${ms(w.record)}  (+${ms(w.record - w.plain)}, ${(w.record / w.plain).toFixed(2)}×)`);
       print(`  ${pad("traced and exported to phospho (loopback)", 46)} ${ms(w.phospho)}  (+${ms(w.phospho - w.plain)}, ${(w.phospho / w.plain).toFixed(2)}×)`);
+      const { plain, tap, record } = w.stream;
+      const perChunk = (value) => us(((value - plain) * 1000) / SSE_EVENTS);
+      print(`  one streamed call (${SSE_EVENTS} events, raw fetch): ${ms(plain)} untraced; pass-through stream alone +${perChunk(tap)} per chunk; traced +${perChunk(record)} per chunk`);
     }
   } finally {
     await servers.close();

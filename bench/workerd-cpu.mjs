@@ -1,6 +1,8 @@
 // CPU per invocation inside workerd, with and without the tracer: a Worker making three LLM calls with the openai
 // SDK (two of 1.5 KB, one streamed in 50 chunks) against the loopback mock. Three modes: `plain` (no tracer),
 // `record` (traced, the batch built, nothing sent) and `phospho` (traced, exported to a loopback sink).
+// A second Worker streams one reply of 50 chunks through a raw fetch, to price each chunk: `plain`, `tap` (the
+// pass-through stream alone, which every chunk the tracer sees must cross) and `record` (tap, SSE and JSON parse, step).
 // workerd freezes the clock while JavaScript runs (no CPU timer inside a Worker), so this reads the CPU time of the
 // workerd process from /proc around N sequential invocations: JavaScript plus the runtime's own HTTP work.
 import { readdirSync, readFileSync } from "node:fs";
@@ -43,6 +45,34 @@ export default {
       t.log({ input: "three calls", output: String(length) });
       return new Response(String(length));
     }, tracer);
+  },
+};`;
+
+const streamWorker = `
+import { createTracer, withTracer } from "edge-tracer";
+import { tapStream } from "./src/providers/stream-tap.ts";
+
+const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Fifty words, please" }], stream: true, stream_options: { include_usage: true } });
+const discard = { name: "discard", export: async () => ({ sent: 0, retried: 0, dropped: 0, errors: [] }) };
+let tracer;
+
+async function drain(response) {
+  const reader = response.body.getReader();
+  let bytes = 0;
+  for (let next = await reader.read(); !next.done; next = await reader.read()) bytes += next.value.length;
+  return new Response(String(bytes));
+}
+
+export default {
+  async fetch(req, env, ctx) {
+    const call = (fetchFn) => fetchFn(env.LLM + "/openai/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json", "x-mock-reply": ${JSON.stringify(FIFTY_WORDS)} }, body });
+    if (env.MODE === "plain") return drain(await call(fetch));
+    if (env.MODE === "tap") {
+      const response = await call(fetch);
+      return drain(new Response(tapStream(response.body, () => {}, () => {}), response));
+    }
+    tracer ??= createTracer({ exporters: [discard], providers: [{ baseUrl: env.LLM + "/openai", kind: "openai" }] });
+    return withTracer(ctx, async (t) => drain(await call(t.fetch)), tracer);
   },
 };`;
 
@@ -101,10 +131,10 @@ async function cpuPerInvocation(contents, servers, mode, count, warmup = 30) {
   }
 }
 
-/** CPU ms per invocation in each mode, the median of `rounds` fresh workerd processes per mode, modes interleaved. */
-export async function measureWorkerd(servers, { rounds = 3, count = 200 } = {}) {
+/** CPU ms per invocation in each of `modes`, the median of `rounds` fresh workerd processes per mode, modes interleaved. */
+async function medians(source, servers, modes, { rounds, count }) {
   const result = await build({
-    stdin: { contents: worker, resolveDir: root, loader: "js" },
+    stdin: { contents: source, resolveDir: root, loader: "js" },
     absWorkingDir: root,
     bundle: true,
     minify: true,
@@ -116,10 +146,17 @@ export async function measureWorkerd(servers, { rounds = 3, count = 200 } = {}) 
     logLevel: "silent",
   });
   const contents = result.outputFiles[0].text;
-  const samples = { plain: [], record: [], phospho: [] };
+  const samples = Object.fromEntries(modes.map((mode) => [mode, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const mode of Object.keys(samples)) samples[mode].push(await cpuPerInvocation(contents, servers, mode, count));
+    for (const mode of modes) samples[mode].push(await cpuPerInvocation(contents, servers, mode, count));
   }
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  return { plain: median(samples.plain), record: median(samples.record), phospho: median(samples.phospho), count, rounds };
+  return Object.fromEntries(modes.map((mode) => [mode, median(samples[mode])]));
+}
+
+/** The three-call Worker in each mode, and the one-stream Worker's cost per chunk. */
+export async function measureWorkerd(servers, { rounds = 5, count = 200 } = {}) {
+  const threeCalls = await medians(worker, servers, ["plain", "record", "phospho"], { rounds, count });
+  const stream = await medians(streamWorker, servers, ["plain", "tap", "record"], { rounds, count: 300 });
+  return { ...threeCalls, stream, count, rounds };
 }
