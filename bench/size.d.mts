@@ -1,5 +1,5 @@
 // Types of size.mjs for the size test.
-import type { Metafile } from "esbuild";
+import type { BuildOptions, Metafile } from "esbuild";
 
 export interface SizeCase {
   label: string;
@@ -8,6 +8,7 @@ export interface SizeCase {
 }
 export declare const root: string;
 export declare const hasOtlp: boolean;
+export declare const workerBuild: BuildOptions & { write: false };
 export declare const cases: { a: SizeCase; b: SizeCase; c: SizeCase };
 export declare function openaiWorker(tracerCase?: SizeCase): string;
 export declare function measure(source: string): Promise<{ minified: number; gzip: number; code: string; metafile: Metafile }>;

@@ -9,6 +9,17 @@ import { build } from "esbuild";
 export const root = fileURLToPath(new URL("..", import.meta.url));
 export const hasOtlp = existsSync(`${root}/src/otlp.ts`);
 
+/** How a Worker is bundled here, as wrangler would: the options every measurement shares. */
+export const workerBuild = {
+  bundle: true,
+  minify: true,
+  format: "esm",
+  platform: "browser",
+  conditions: ["workerd", "worker", "browser"],
+  write: false,
+  logLevel: "silent",
+};
+
 /** `edge-tracer` and `edge-tracer/otlp` resolve to this repository's sources, as the published package's entries. */
 const packageEntries = {
   name: "edge-tracer-entries",
@@ -86,17 +97,11 @@ function stubModules(pattern) {
 /** Bundles `source` as a Worker entry and returns its minified and gzipped sizes in bytes, and esbuild's metafile. */
 export async function measure(source, { stub } = {}) {
   const result = await build({
+    ...workerBuild,
     stdin: { contents: source, resolveDir: root, loader: "js", sourcefile: "worker.js" },
     absWorkingDir: root,
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    write: false,
     metafile: true,
     plugins: stub ? [packageEntries, stubModules(stub)] : [packageEntries],
-    logLevel: "silent",
   });
   const code = result.outputFiles[0].contents;
   return { minified: code.length, gzip: gzipSync(code, { level: 9 }).length, code: result.outputFiles[0].text, metafile: result.metafile };

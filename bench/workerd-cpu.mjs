@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { chatBody, FIFTY_WORDS } from "./overhead.mjs";
-import { root } from "./size.mjs";
+import { root, workerBuild } from "./size.mjs";
 
 const worker = `
 import OpenAI from "openai";
@@ -133,18 +133,7 @@ async function cpuPerInvocation(contents, servers, mode, count, warmup = 30) {
 
 /** CPU ms per invocation in each of `modes`, the median of `rounds` fresh workerd processes per mode, modes interleaved. */
 async function medians(source, servers, modes, { rounds, count }) {
-  const result = await build({
-    stdin: { contents: source, resolveDir: root, loader: "js" },
-    absWorkingDir: root,
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    alias: { "edge-tracer": "./src/index.ts" },
-    write: false,
-    logLevel: "silent",
-  });
+  const result = await build({ ...workerBuild, stdin: { contents: source, resolveDir: root, loader: "js" }, absWorkingDir: root, alias: { "edge-tracer": "./src/index.ts" } });
   const contents = result.outputFiles[0].text;
   const samples = Object.fromEntries(modes.map((mode) => [mode, []]));
   for (let round = 0; round < rounds; round++) {

@@ -2,7 +2,7 @@
 // compatibility flag, Vercel Edge and Deno), and a size budget that fails when the bundle grows.
 import { build, type Metafile } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { cases, hasOtlp, measure, root, weighModules } from "../bench/size.mjs";
+import { cases, hasOtlp, measure, root, weighModules, workerBuild } from "../bench/size.mjs";
 import { startWorkerd } from "./runtimes/support/workerd.js";
 
 /** The package's entries, as its `exports` map publishes them. */
@@ -25,17 +25,14 @@ async function nodeReferences(entry: { path: string } | { source: string }): Pro
     for (const owner of ["", "globalThis.", "self.", "global.", "window."]) define[`${owner}${name}`] = `__NODE_REFERENCE__${name}`;
   }
   const result = await build({
+    ...workerBuild,
+    // Unminified, so the markers and esbuild's shims keep their names.
+    minify: false,
     absWorkingDir: root,
     ...("path" in entry ? { entryPoints: [entry.path] } : { stdin: { contents: entry.source, resolveDir: root, loader: "ts" as const } }),
-    bundle: true,
-    write: false,
     metafile: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
     external: ["node:*"],
     define,
-    logLevel: "silent",
   });
   const code = result.outputFiles[0]!.text;
   const found = new Set<string>();
