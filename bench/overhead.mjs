@@ -39,8 +39,11 @@ export async function callStream(fetchFn, base) {
   while (!(await reader.read()).done);
 }
 
-/** An upstream in memory: the same answers as the mock, with no network, to show the tracer's own cost. */
-export function memoryUpstream() {
+/**
+ * An upstream in memory: the same answers as the mock, with no network, to show the tracer's own cost. A streamed
+ * answer has `words` content events, each in a chunk of its own.
+ */
+export function memoryUpstream(words = 50) {
   const encoder = new TextEncoder();
   const json = JSON.stringify({
     id: "chatcmpl-1", object: "chat.completion", created: 1, model: "gpt-4o-mini-2024-07-18",
@@ -48,7 +51,7 @@ export function memoryUpstream() {
     usage: { prompt_tokens: 250, completion_tokens: 125, total_tokens: 375 },
   });
   const chunk = (delta, finish = null) => ({ id: "c", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini-2024-07-18", choices: [{ index: 0, delta, finish_reason: finish }], usage: null });
-  const events = [chunk({ role: "assistant", content: "" }), ...FIFTY_WORDS.split(" ").map((word, i) => chunk({ content: i ? ` ${word}` : word })), chunk({}, "stop"),
+  const events = [chunk({ role: "assistant", content: "" }), ...Array.from({ length: words }, (_, i) => chunk({ content: i ? ` word${i + 1}` : "word1" })), chunk({}, "stop"),
     { ...chunk({}), choices: [], usage: { prompt_tokens: 3, completion_tokens: 50, total_tokens: 53 } }];
   const sse = [...events.map((event) => encoder.encode(`data: ${JSON.stringify(event)}\n\n`)), encoder.encode("data: [DONE]\n\n")];
   return async (_input, init) => {
@@ -59,6 +62,8 @@ export function memoryUpstream() {
   };
 }
 export const SSE_EVENTS = 53; // role chunk, 50 content chunks, finish chunk, usage chunk (plus [DONE])
+/** The long stream: 500 content events. Two lengths tell the cost of one more event from the cost of the call. */
+export const LONG_WORDS = 500;
 
 const micros = (usage) => usage.user + usage.system;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -235,6 +240,8 @@ export async function measureOverhead(servers, log) {
   try {
     results.jsonMemory = await cpuPerCall(memory, (fetchFn) => callJson(fetchFn, "http://upstream.bench"), { rounds: 12, perRound: 500, warmup: 1000 });
     results.streamMemory = await cpuPerCall(memory, (fetchFn) => callStream(fetchFn, "http://upstream.bench"), { rounds: 12, perRound: 300, warmup: 600 });
+    globalThis.fetch = memoryUpstream(LONG_WORDS);
+    results.streamMemoryLong = await cpuPerCall(memory, (fetchFn) => callStream(fetchFn, "http://upstream.bench"), { rounds: 12, perRound: 60, warmup: 120 });
   } finally {
     globalThis.fetch = realFetch;
   }

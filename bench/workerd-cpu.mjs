@@ -1,8 +1,8 @@
 // CPU per invocation inside workerd, with and without the tracer: a Worker making three LLM calls with the openai
 // SDK (two of 1.5 KB, one streamed in 50 chunks) against the loopback mock. Three modes: `plain` (no tracer),
 // `record` (traced, the batch built, nothing sent) and `phospho` (traced, exported to a loopback sink).
-// A second Worker streams one reply of 50 chunks through a raw fetch, to price each chunk: `plain`, `tap` (the
-// pass-through stream alone, which every chunk the tracer sees must cross) and `record` (tap, SSE and JSON parse, step).
+// A second Worker makes one streamed call through the SDK (53 events), `plain`, `tap` (our pass-through stream alone,
+// counting the chunks workerd reads) and `record`, to price each chunk.
 // workerd freezes the clock while JavaScript runs (no CPU timer inside a Worker), so this reads the CPU time of the
 // workerd process from /proc around N sequential invocations: JavaScript plus the runtime's own HTTP work.
 import { readdirSync, readFileSync } from "node:fs";
@@ -49,30 +49,39 @@ export default {
 };`;
 
 const streamWorker = `
+import OpenAI from "openai";
 import { createTracer, withTracer } from "edge-tracer";
 import { tapStream } from "./src/providers/stream-tap.ts";
 
-const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Fifty words, please" }], stream: true, stream_options: { include_usage: true } });
 const discard = { name: "discard", export: async () => ({ sent: 0, retried: 0, dropped: 0, errors: [] }) };
 let tracer;
 
-async function drain(response) {
-  const reader = response.body.getReader();
-  let bytes = 0;
-  for (let next = await reader.read(); !next.done; next = await reader.read()) bytes += next.value.length;
-  return new Response(String(bytes));
+async function streamedCall(fetchFn, env) {
+  const openai = new OpenAI({ apiKey: "sk-bench", baseURL: env.LLM + "/openai/v1", fetch: fetchFn, maxRetries: 0 });
+  const stream = await openai.chat.completions.create(
+    { model: "gpt-4o-mini", messages: [{ role: "user", content: "Fifty words, please" }], stream: true, stream_options: { include_usage: true } },
+    { headers: { "x-mock-reply": ${JSON.stringify(FIFTY_WORDS)} } },
+  );
+  let text = "";
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  return text;
 }
 
 export default {
   async fetch(req, env, ctx) {
-    const call = (fetchFn) => fetchFn(env.LLM + "/openai/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json", "x-mock-reply": ${JSON.stringify(FIFTY_WORDS)} }, body });
-    if (env.MODE === "plain") return drain(await call(fetch));
+    if (env.MODE === "plain") return new Response(await streamedCall((input, init) => fetch(input, init), env));
     if (env.MODE === "tap") {
-      const response = await call(fetch);
-      return drain(new Response(tapStream(response.body, () => {}, () => {}), response));
+      // The pass-through stream alone, counting the chunks workerd hands it.
+      let chunks = 0;
+      const tapped = async (input, init) => {
+        const response = await fetch(input, init);
+        return new Response(tapStream(response.body, () => chunks++, () => {}), response);
+      };
+      const text = await streamedCall(tapped, env);
+      return new Response(text, { headers: { "x-chunks": String(chunks) } });
     }
     tracer ??= createTracer({ exporters: [discard], providers: [{ baseUrl: env.LLM + "/openai", kind: "openai" }] });
-    return withTracer(ctx, async (t) => drain(await call(t.fetch)), tracer);
+    return withTracer(ctx, async (t) => new Response(await streamedCall(t.fetch, env)), tracer);
   },
 };`;
 
@@ -131,10 +140,15 @@ async function cpuPerInvocation(contents, servers, mode, count, warmup = 30) {
   }
 }
 
+/** A bench Worker's source, bundled as wrangler would, with `edge-tracer` from src/. */
+async function bundle(source) {
+  const result = await build({ ...workerBuild, stdin: { contents: source, resolveDir: root, loader: "js" }, absWorkingDir: root, alias: { "edge-tracer": "./src/index.ts" } });
+  return result.outputFiles[0].text;
+}
+
 /** CPU ms per invocation in each of `modes`, the median of `rounds` fresh workerd processes per mode, modes interleaved. */
 async function medians(source, servers, modes, { rounds, count }) {
-  const result = await build({ ...workerBuild, stdin: { contents: source, resolveDir: root, loader: "js" }, absWorkingDir: root, alias: { "edge-tracer": "./src/index.ts" } });
-  const contents = result.outputFiles[0].text;
+  const contents = await bundle(source);
   const samples = Object.fromEntries(modes.map((mode) => [mode, []]));
   for (let round = 0; round < rounds; round++) {
     for (const mode of modes) samples[mode].push(await cpuPerInvocation(contents, servers, mode, count));
@@ -146,6 +160,22 @@ async function medians(source, servers, modes, { rounds, count }) {
 /** The three-call Worker in each mode, and the one-stream Worker's cost per chunk. */
 export async function measureWorkerd(servers, { rounds = 5, count = 200 } = {}) {
   const threeCalls = await medians(worker, servers, ["plain", "record", "phospho"], { rounds, count });
-  const stream = await medians(streamWorker, servers, ["plain", "tap", "record"], { rounds, count: 300 });
-  return { ...threeCalls, stream, count, rounds };
+  const stream = await medians(streamWorker, servers, ["plain", "tap", "record"], { rounds, count });
+  return { ...threeCalls, stream: { ...stream, chunks: await chunksPerStream(streamWorker, servers) }, count, rounds };
+}
+
+/** How many chunks workerd hands the pass-through stream for the streamed call (the median of 5 calls). */
+async function chunksPerStream(source, servers) {
+  const mf = new Miniflare({ modules: [{ type: "ESModule", path: "worker.js", contents: await bundle(source) }], compatibilityDate: "2026-05-01", bindings: { LLM: servers.llm, MODE: "tap" } });
+  try {
+    const counts = [];
+    for (let i = 0; i < 5; i++) {
+      const response = await mf.dispatchFetch("http://bench.test/");
+      await response.text();
+      counts.push(Number(response.headers.get("x-chunks")));
+    }
+    return counts.sort((a, b) => a - b)[2];
+  } finally {
+    await mf.dispose();
+  }
 }
