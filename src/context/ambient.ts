@@ -18,7 +18,7 @@ function ambientHandle(what: string): TraceHandle {
     "no-invocation",
     `${what} was called outside an invocation that edge-tracer can find, so it cannot tell which request it belongs to. ` +
       "It is kept and exported, unlinked, with the next flush. Fix: use the handle (`withTracer(ctx, async (t) => t.log(...))`), " +
-      'or pass `asyncLocalStorage` (Workers: `import { AsyncLocalStorage } from "node:async_hooks"` with the `nodejs_als` flag).',
+      'or pass `asyncLocalStorage`: the `AsyncLocalStorage` class of `node:async_hooks` (Workers need the `nodejs_als` flag).',
   );
   return new TraceHandle(orphanCollector());
 }

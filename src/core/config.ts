@@ -143,7 +143,7 @@ const fields: Record<keyof TracerConfig, [Check, string]> = {
   projectId: [isText, "pass your phospho project id as a non-empty string, e.g. `projectId: env.PHOSPHO_PROJECT_ID`"],
   baseUrl: [isHttpUrl, "pass an http(s) URL such as `https://api.phospho.ai`, or leave it out"],
   exporters: [isListOf(isExporter), "pass an array of exporters such as `[consoleExporter()]`; each needs an `export(batch, options)` method"],
-  asyncLocalStorage: [isFunction, 'pass the class itself: `import { AsyncLocalStorage } from "node:async_hooks"` (Workers need the `nodejs_als` flag)'],
+  asyncLocalStorage: [isFunction, 'pass the class itself, `AsyncLocalStorage` from `node:async_hooks` (Workers need the `nodejs_als` flag)'],
   flushTimeoutMs: [isWhole(1), "pass a positive whole number of milliseconds, e.g. `25000`"],
   fetch: [isFunction, "pass a fetch function, or leave it out to use the global fetch"],
   versionId: [isText, "pass a non-empty string, or leave it out"],
