@@ -104,9 +104,45 @@ describe("Responses API", () => {
     expect(step.llm).toMatchObject({
       operation: "chat", responseId: "resp_1", usage: { inputTokens: 5, outputTokens: 2, totalTokens: 7 },
       params: { tools: ["weather", "web_search"], max_output_tokens: 50, reasoning_effort: "low", response_format: "json_object" },
-      messages: [{ role: "system", content: "Be brief." }, { role: "user", content: [{ type: "input_text", text: "Weather?" }] }],
+      messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Weather?" }],
       choices: [{ index: 0, text: "Checking.", finishReason: "tool_calls", toolCalls: [{ id: "call_1", name: "weather", arguments: '{"city":"Paris"}' }] }],
     });
+  });
+
+  it("records input items as chat messages with text content: parts joined, tool calls and outputs, other items named", async () => {
+    const { step, exported } = await stepOf(`${OPENAI}/responses`, {
+      model: "m",
+      input: [
+        { role: "developer", content: "Answer in French." },
+        { role: "user", content: [{ type: "input_text", text: "hi" }, { type: "input_text", text: "there" }] },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "What is this?" }, { type: "input_image", image_url: "data:image/png;base64,AAAA" }, { type: "input_file", file_id: "file-1" }] },
+        { type: "reasoning", id: "rs_1", summary: [{ type: "summary_text", text: "Need the weather." }], encrypted_content: "gAAAA" },
+        { type: "message", role: "assistant", content: [{ type: "output_text", text: "Checking." }] },
+        { type: "function_call", id: "fc_1", call_id: "call_1", name: "weather", arguments: '{"city":"Paris"}' },
+        { type: "function_call", id: "fc_2", call_id: "call_2", name: "time", arguments: '{"tz":"CET"}' },
+        { type: "function_call_output", call_id: "call_1", output: "18°C" },
+        { type: "function_call_output", call_id: "call_2", output: [{ type: "input_text", text: "14:00" }] },
+        { type: "web_search_call", id: "ws_1", status: "completed" },
+      ],
+    }, () => Response.json(response([{ type: "message", content: [{ type: "output_text", text: "Il fait 18°C." }] }])));
+    expect(step.llm!.messages).toEqual([
+      { role: "developer", content: "Answer in French." },
+      { role: "user", content: "hi\nthere" },
+      { role: "user", content: "What is this?\n[input_image]\n[input_file]" },
+      { role: "assistant", content: "Need the weather." },
+      { role: "assistant", content: "Checking." },
+      { role: "assistant", tool_calls: [
+        { id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } },
+        { id: "call_2", type: "function", function: { name: "time", arguments: '{"tz":"CET"}' } },
+      ] },
+      { role: "tool", tool_call_id: "call_1", content: "18°C" },
+      { role: "tool", tool_call_id: "call_2", content: "14:00" },
+      { role: "assistant", content: "[web_search_call]" },
+    ]);
+    // What exporters show: text, never the parts' JSON nor an image's bytes.
+    expect(step.inputText).toContain('{"role":"user","content":"hi\\nthere"}');
+    expect(exported).not.toContain("input_text");
+    expect(exported).not.toContain("base64,AAAA");
   });
 
   it("names why a response is incomplete as its finish reason", async () => {

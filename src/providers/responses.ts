@@ -2,7 +2,7 @@
 // of its stream (`response.output_text.delta`, function-call argument deltas, `response.completed` with usage).
 // Everything lands in choice 0: the Responses API returns one output list, not choices.
 import type { Choice, LlmCall, ToolCall } from "../core/step.js";
-import { choiceAt, readEnvelope } from "./chat-completions.js";
+import { argumentsText, choiceAt, readEnvelope } from "./chat-completions.js";
 import { asArray, END, readParams, TOKEN, type Dialect, type Json } from "./dialect.js";
 
 const PARAMS = [
@@ -19,11 +19,55 @@ function readResponsesRequest(llm: LlmCall, body: Json): void {
   if (body.text?.format?.type) llm.params.response_format = body.text.format.type;
   // Function tools are flat here (`{ type: "function", name }`); built-in tools are known by their type.
   if (Array.isArray(body.tools)) llm.params.tools = body.tools.map((tool: Json) => tool?.name ?? tool?.type);
-  const messages: unknown[] = [];
+  const messages: Message[] = [];
   if (typeof body.instructions === "string") messages.push({ role: "system", content: body.instructions });
   if (typeof body.input === "string") messages.push({ role: "user", content: body.input });
-  else if (Array.isArray(body.input)) messages.push(...body.input);
+  else if (Array.isArray(body.input)) for (const item of body.input) addInputItem(messages, item);
   if (messages.length) llm.messages = messages;
+}
+
+type Message = Record<string, unknown>;
+
+/**
+ * One `input` item as a chat completions message, so every exporter shows text: a message's content parts
+ * joined, a function call as an assistant `tool_calls` entry (consecutive calls in one message, as chat sends
+ * them), a tool's output as a `tool` message, and any other item (reasoning, hosted tool calls) named.
+ */
+function addInputItem(messages: Message[], item: Json): void {
+  if (typeof item === "string") return void messages.push({ role: "user", content: item });
+  if (!item || typeof item !== "object") return;
+  const type = typeof item.type === "string" ? item.type : "message";
+  if (type === "message") {
+    messages.push({ role: typeof item.role === "string" ? item.role : "user", content: partsText(item.content) });
+  } else if (type === "function_call" || type === "custom_tool_call") {
+    const call = { id: item.call_id ?? item.id, type: "function", function: { name: item.name, arguments: argumentsText(item.arguments ?? item.input) } };
+    const last = messages[messages.length - 1];
+    if (last?.role === "assistant" && Array.isArray(last.tool_calls) && last.content === undefined) last.tool_calls.push(call);
+    else messages.push({ role: "assistant", tool_calls: [call] });
+  } else if (type.endsWith("_call_output")) {
+    messages.push({ role: "tool", tool_call_id: item.call_id ?? item.id, content: partsText(item.output) });
+  } else if (type === "reasoning") {
+    messages.push({ role: "assistant", content: partsText(item.summary) || "[reasoning]" });
+  } else {
+    messages.push({ role: "assistant", content: `[${type}]` });
+  }
+}
+
+/** Content as text: a string as it is; parts joined by lines, text by its text, anything else (images, files) by its type. */
+function partsText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (content === undefined || content === null) return "";
+  if (!Array.isArray(content)) return argumentsText(content);
+  return content.map(partText).filter(Boolean).join("\n");
+}
+
+function partText(part: unknown): string {
+  if (typeof part === "string") return part;
+  if (!part || typeof part !== "object") return "";
+  const { type, text, refusal } = part as Json;
+  if (typeof text === "string") return text;
+  if (type === "refusal" && typeof refusal === "string") return refusal;
+  return typeof type === "string" ? `[${type}]` : "";
 }
 
 function readResponsesResponse(llm: LlmCall, body: Json): void {
