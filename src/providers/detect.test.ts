@@ -1,6 +1,8 @@
 // Which calls are recorded, in which dialect, as which endpoint: the built-in hosts, Azure, declared endpoints.
-import { describe, expect, it } from "vitest";
-import { endpointOf, matchProvider } from "./detect.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { jsonInit, traced, upstream } from "../../test/support/upstream.js";
+import { resetWarnings } from "../core/warn.js";
+import { endpointOf, looksLikeProviderCall, matchProvider, undeclaredHint } from "./detect.js";
 
 const match = (url: string, declared: { baseUrl: string; kind: "openai" | "mistral" }[] = []) => matchProvider(new URL(url), declared);
 
@@ -52,5 +54,66 @@ describe("endpointOf", () => {
   it("reads any other method as generic", () => {
     expect(endpointOf("GET", "/v1/chat/completions")).toBe("generic");
     expect(endpointOf("DELETE", "/v1/responses")).toBe("generic");
+  });
+});
+
+describe("an undeclared host", () => {
+  it.each([
+    ["/openai/v1/chat/completions", { base: "/openai/v1", kind: "openai" }],
+    ["/v1/responses/", { base: "/v1", kind: "openai" }],
+    ["/api/v1/embeddings", { base: "/api/v1", kind: "openai" }],
+    ["/v1/completions", { base: "/v1", kind: "openai" }],
+    ["/chat/completions", { base: "", kind: "openai" }],
+    ["/v1/fim/completions", { base: "/v1", kind: "mistral" }],
+    ["/v1/agents/completions", { base: "/v1", kind: "mistral" }],
+    ["/v1/responses/resp_1", undefined],
+    ["/v1/models", undefined],
+    ["/api/users", undefined],
+  ])("POST %s looks like a provider call: %j", (path, expected) => expect(looksLikeProviderCall("POST", path)).toEqual(expected));
+
+  it("only a POST looks like one", () => {
+    expect(looksLikeProviderCall("GET", "/v1/chat/completions")).toBeUndefined();
+    expect(undeclaredHint(new URL("https://api.groq.com/openai/v1/chat/completions"))).toBeUndefined();
+  });
+
+  it("the hint names the host and the providers entry that would record it", () => {
+    expect(undeclaredHint(new URL("https://api.groq.com/openai/v1/chat/completions?x=1"), "post")).toBe(
+      "POST api.groq.com/openai/v1/chat/completions looks like an LLM API call but is not recorded: api.groq.com is neither built in nor declared. "
+      + 'To record it, add `providers: [{ baseUrl: "https://api.groq.com/openai/v1", kind: "openai" }]` to the tracer config.',
+    );
+    expect(undeclaredHint(new URL("http://127.0.0.1:8080/v1/fim/completions"), "POST")).toContain('baseUrl: "http://127.0.0.1:8080/v1", kind: "mistral"');
+  });
+
+  describe("through the traced fetch", () => {
+    beforeEach(() => resetWarnings());
+    afterEach(() => vi.restoreAllMocks());
+
+    it("says once per isolate how to declare it, and passes the call through untouched and unrecorded", async () => {
+      const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+      const reply = Response.json({ choices: [] });
+      const calls = upstream(() => reply);
+      const { invocation, steps } = traced();
+      const url = "https://api.together.xyz/v1/chat/completions";
+      const init = jsonInit({ model: "m", messages: [{ role: "user", content: "hi" }] });
+      expect(await invocation.fetch(url, init)).toBe(reply);
+      await invocation.fetch("https://api.groq.com/openai/v1/responses", jsonInit({ model: "m", input: "hi" }));
+      await invocation.fetch(url, init);
+      expect(calls[0]![0]).toBe(url);
+      expect(calls[0]![1]).toBe(init);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toMatch(/^\[edge-tracer\] POST api\.together\.xyz\/v1\/chat\/completions .*`providers: \[\{ baseUrl: "https:\/\/api\.together\.xyz\/v1", kind: "openai" \}\]`/);
+      expect((await steps()).steps).toEqual([]);
+    });
+
+    it("says nothing for other calls, nor for a declared host", async () => {
+      const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+      upstream(() => Response.json({ choices: [] }));
+      const { invocation, steps } = traced({ providers: [{ baseUrl: "https://api.together.xyz/v1", kind: "openai" }] });
+      await invocation.fetch("https://example.com/api/users", jsonInit({ name: "x" }));
+      await invocation.fetch("https://example.com/v1/chat/completions");
+      await invocation.fetch("https://api.together.xyz/v1/chat/completions", jsonInit({ model: "m", messages: [] }));
+      expect(warn).not.toHaveBeenCalled();
+      expect((await steps()).steps).toHaveLength(1);
+    });
   });
 });

@@ -1,5 +1,5 @@
 // Which provider a URL belongs to (the built-in hosts, Azure OpenAI, endpoints declared in config),
-// and which endpoint family its path names.
+// and which endpoint family its path names; for a call to an undeclared host that looks like one, how to declare it.
 import type { ProviderEndpoint } from "../core/config.js";
 
 export interface ProviderMatch {
@@ -56,6 +56,45 @@ export function endpointOf(method: string, path: string): Endpoint {
   if (end.endsWith("/responses")) return "responses";
   if (end.endsWith("/embeddings")) return "embeddings";
   return "generic";
+}
+
+/** Where a call to an undeclared host would be declared: the path before its endpoint, and the dialect it speaks. */
+export interface UndeclaredBase {
+  /** The path before the endpoint, e.g. `/openai/v1` for `/openai/v1/chat/completions`; empty at the root. */
+  base: string;
+  /** FIM and agents completions are Mistral's own; every other endpoint is OpenAI's. */
+  kind: "openai" | "mistral";
+}
+
+const SHAPED = /^(.*?)\/(?:(fim|agents)\/completions|chat\/completions|completions|responses|embeddings)\/*$/;
+
+/**
+ * Whether a call that no provider matched looks like an OpenAI or Mistral API call (a POST to one of the endpoints
+ * we parse), so the user can be told to declare its host; undefined when it does not.
+ *
+ * @example
+ * looksLikeProviderCall("POST", "/openai/v1/chat/completions"); // { base: "/openai/v1", kind: "openai" }
+ * looksLikeProviderCall("POST", "/api/users"); // undefined
+ */
+export function looksLikeProviderCall(method: string, path: string): UndeclaredBase | undefined {
+  if (method !== "POST") return undefined;
+  const found = SHAPED.exec(path);
+  return found ? { base: found[1]!, kind: found[2] ? "mistral" : "openai" } : undefined;
+}
+
+/**
+ * The hint for a call no provider matched that looks like an OpenAI or Mistral API call, naming the `providers`
+ * entry that would record it; undefined for any other call.
+ *
+ * @example
+ * undeclaredHint(new URL("https://api.groq.com/openai/v1/chat/completions"), "POST");
+ * // "… add `providers: [{ baseUrl: \"https://api.groq.com/openai/v1\", kind: \"openai\" }]` to the tracer config."
+ */
+export function undeclaredHint(url: URL, method = "GET"): string | undefined {
+  const shaped = looksLikeProviderCall(method.toUpperCase(), url.pathname);
+  if (!shaped) return undefined;
+  return `${method.toUpperCase()} ${url.host}${url.pathname} looks like an LLM API call but is not recorded: ${url.host} is neither built in nor declared. `
+    + `To record it, add \`providers: [{ baseUrl: "${url.origin}${shaped.base}", kind: "${shaped.kind}" }]\` to the tracer config.`;
 }
 
 function safeDecode(text: string): string {

@@ -4,10 +4,10 @@
 import type { Collector } from "../core/collector.js";
 import type { Scope } from "../core/scope.js";
 import type { LlmCall, Step, StepStatus } from "../core/step.js";
-import { guard } from "../core/warn.js";
+import { guard, warnOnce } from "../core/warn.js";
 import { chatDialect } from "./chat-completions.js";
 import { fimDialect, legacyCompletionsDialect } from "./completions.js";
-import { endpointOf, matchProvider, type Endpoint } from "./detect.js";
+import { endpointOf, matchProvider, undeclaredHint, type Endpoint } from "./detect.js";
 import type { Dialect } from "./dialect.js";
 import { embeddingsDialect } from "./embeddings.js";
 import { readErrorBody } from "./errors.js";
@@ -63,7 +63,11 @@ function startCall(target: FetchTarget | undefined, input: RequestInfo | URL, in
   if (!url) return undefined;
   const { collector } = target;
   const match = matchProvider(url, collector.config.providers);
-  if (!match) return undefined;
+  if (!match) {
+    const hint = undeclaredHint(url, init?.method ?? request?.method);
+    if (hint) warnOnce("undeclared-provider", hint);
+    return undefined;
+  }
   const method = (init?.method ?? request?.method ?? "GET").toUpperCase();
   const endpoint = endpointOf(method, match.path);
   const dialect = endpoint === "generic" ? undefined : DIALECTS[endpoint];
