@@ -1,14 +1,17 @@
 // The provider's own words when a call fails: an HTTP error body (OpenAI, Azure, Mistral or a gateway's HTML page),
-// or an error event inside a stream. Every text kept is bounded by `maxFieldBytes`, and marked when cut.
+// or an error event inside a stream. Kept short: about 1 KB of text (never more than `maxFieldBytes`), marked when cut.
 import { clip } from "../core/serialize.js";
 
 type Json = Record<string, any>;
 
+/** An error message says what went wrong in a sentence or two; past 1 KB it is a page, not a message. */
+const ERROR_BYTES = 1024;
+
 /**
- * `clip`, leaving room for its cut mark inside `maxBytes`: the export clips every field again, and a text that
- * already fits passes through untouched, so the mark keeps the original length rather than the first cut's.
+ * `clip` to 1 KB or `maxBytes` if less, leaving room for its cut mark: the export clips every field again, and a
+ * text that already fits passes through untouched, so the mark keeps the original length rather than the first cut's.
  */
-const bound = (text: string, maxBytes: number) => clip(text, maxBytes - 64);
+const bound = (text: string, maxBytes: number) => clip(text, Math.max(0, Math.min(maxBytes, ERROR_BYTES) - 64));
 
 export interface ProviderError {
   type: string;
@@ -18,15 +21,16 @@ export interface ProviderError {
 
 /**
  * Reads an error body. OpenAI and Azure: `{ error: { message, type, code } }`; Mistral: `{ object: "error", message, type, code }`
- * or `{ detail: … }` (validation errors); anything else, such as a gateway's HTML page, is kept as text.
+ * or `{ detail: … }` (validation errors); a gateway's HTML page by its title, or its visible text; anything else as text.
  */
 export function readErrorBody(text: string, status: number, statusText: string, maxBytes: number): ProviderError {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return text.trim()
-      ? { type: "non_json_body", message: bound(text, maxBytes) }
+    const readable = /^\s*</.test(text) ? pageText(text) : text.trim();
+    return readable
+      ? { type: "non_json_body", message: bound(readable, maxBytes) }
       : { type: String(status), message: statusText || `HTTP ${status}` };
   }
   return errorFrom(body, maxBytes) ?? { type: String(status), message: bound(text, maxBytes) };
@@ -58,3 +62,18 @@ export function streamedError(event: Json, name: string, maxBytes: number): Prov
   if (event.type === "response.failed") return errorFrom(event.response?.error ?? {}, maxBytes) ?? { type: "response.failed", message: "the response failed" };
   return undefined;
 }
+
+/** How far into a page we look: its title and first lines are near the top, and a huge page must not cost much. */
+const HTML_SCAN = 65536;
+
+/** A page (HTML, or XML) as a reader sees it: its `<title>`, or else its text without tags, scripts and styles. */
+function pageText(html: string): string {
+  const page = html.slice(0, HTML_SCAN);
+  return textOf(/<title\b[^>]*>([\s\S]*?)<\/title/i.exec(page)?.[1] ?? "")
+    || textOf(page.replace(/<!--[\s\S]*?-->|<(script|style)\b[\s\S]*?<\/\1[^>]*>/gi, " "));
+}
+
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", nbsp: " " };
+
+/** Tags out, the common entities decoded, whitespace collapsed. */
+const textOf = (html: string) => html.replace(/<[^>]*>?/g, " ").replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (_, name: string) => ENTITIES[name]!).replace(/\s+/g, " ").trim();

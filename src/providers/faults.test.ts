@@ -51,15 +51,57 @@ describe("HTTP errors", () => {
     expect(new TextEncoder().encode(step!.error!.message).length).toBeLessThanOrEqual(256);
   });
 
-  it("keeps a gateway's HTML 502 page as the message, bounded too", async () => {
-    const page = `<html><body><h1>502 Bad Gateway</h1>${"<p>padding</p>".repeat(50)}</body></html>`;
+  it("keeps about 1 KB of a long error message, whatever maxFieldBytes allows", async () => {
+    const long = "y".repeat(10_000);
+    upstream(() => Response.json({ error: { message: long, type: "server_error" } }, { status: 500 }));
+    const { invocation, steps } = traced();
+    await invocation.fetch(CHAT, jsonInit({ model: "m", messages: [] }));
+    const { steps: [step] } = await steps();
+    expect(step!.error!.message).toMatch(new RegExp(`^y{900,1024}…\\[truncated by edge-tracer: ${long.length} bytes originally\\]$`));
+    expect(new TextEncoder().encode(step!.error!.message).length).toBeLessThanOrEqual(1024);
+  });
+
+  it("a gateway's HTML page: its title is the message; the caller still gets the page", async () => {
+    const page = `<!DOCTYPE html><html><head><title>api.openai.com | 502: Bad gateway</title><style>body{color:red}</style>
+      <script>window.cf = {};</script></head><body>${"<p>padding</p>".repeat(500)}</body></html>`;
     upstream(() => new Response(page, { status: 502, statusText: "Bad Gateway", headers: { "content-type": "text/html" } }));
-    const { invocation, steps } = traced({ maxFieldBytes: 256 });
+    const { invocation, steps } = traced();
     const response = await invocation.fetch(CHAT, jsonInit({ model: "m", messages: [] }));
     expect(await response.text()).toBe(page);
     const { steps: [step] } = await steps();
-    expect(step).toMatchObject({ status: "error", error: { type: "non_json_body" }, llm: { httpStatus: 502 } });
-    expect(step!.error!.message).toMatch(new RegExp(`^<html><body><h1>502 Bad Gateway</h1>.*…\\[truncated by edge-tracer: ${page.length} bytes originally\\]$`));
+    expect(step).toMatchObject({ status: "error", error: { type: "non_json_body", message: "api.openai.com | 502: Bad gateway" }, llm: { httpStatus: 502 } });
+  });
+
+  it("an HTML page without a title: its visible text, without scripts and styles, whitespace collapsed, about 1 KB", async () => {
+    const page = `<html><head><style>h1 { font: 2em serif }</style></head><body>
+      <h1>502   Bad&nbsp;Gateway</h1><script type="text/javascript">var secret = "never shown";</script>
+      <!-- upstream: 10.0.0.1 --><p>nginx &amp; friends</p>${"<p>padding</p>".repeat(500)}</body></html>`;
+    upstream(() => new Response(page, { status: 502, statusText: "Bad Gateway", headers: { "content-type": "text/html" } }));
+    const { invocation, steps } = traced();
+    await invocation.fetch(CHAT, jsonInit({ model: "m", messages: [] }));
+    const { steps: [step] } = await steps();
+    const message = step!.error!.message;
+    expect(message).toMatch(/^502 Bad Gateway nginx & friends padding padding .*…\[truncated by edge-tracer: \d+ bytes originally\]$/);
+    expect(message).not.toMatch(/secret|font|10\.0\.0\.1|</);
+    expect(new TextEncoder().encode(message).length).toBeLessThanOrEqual(1024);
+  });
+
+  it("a plain-text body is kept as text, about 1 KB", async () => {
+    const text = `upstream connect error or disconnect/reset before headers. ${"z".repeat(5000)}`;
+    upstream(() => new Response(text, { status: 503, headers: { "content-type": "text/plain" } }));
+    const { invocation, steps } = traced();
+    await invocation.fetch(CHAT, jsonInit({ model: "m", messages: [] }));
+    const { steps: [step] } = await steps();
+    expect(step!.error).toMatchObject({ type: "non_json_body", message: expect.stringMatching(/^upstream connect error .*…\[truncated by edge-tracer: 5059 bytes originally\]$/) });
+    expect(new TextEncoder().encode(step!.error!.message).length).toBeLessThanOrEqual(1024);
+  });
+
+  it("an HTML page with nothing to read falls back to the status", async () => {
+    upstream(() => new Response("<html><body>  </body></html>", { status: 504, statusText: "Gateway Timeout" }));
+    const { invocation, steps } = traced();
+    await invocation.fetch(CHAT, jsonInit({ model: "m", messages: [] }));
+    const { steps: [step] } = await steps();
+    expect(step!.error).toEqual({ type: "504", message: "Gateway Timeout" });
   });
 
   it("records a generic call's error status without reading its body", async () => {
@@ -170,6 +212,16 @@ describe("errors inside a stream", () => {
     await (await second.invocation.fetch(RESPONSES, jsonInit({ model: "m", input: "x", stream: true }))).text();
     const { steps: [failed] } = await second.steps();
     expect(failed).toMatchObject({ status: "error", error: { type: "server_error", message: "Boom" }, llm: { choices: [{ finishReason: "failed" }] } });
+  });
+
+  it("an error event's message is kept to about 1 KB too", async () => {
+    const long = "w".repeat(8000);
+    upstream(() => sse([delta("half"), `data: ${JSON.stringify({ error: { message: long, type: "server_error" } })}\n\n`]));
+    const { invocation, steps } = traced();
+    await (await invocation.fetch(CHAT, jsonInit({ model: "m", stream: true, messages: [] }))).text();
+    const { steps: [step] } = await steps();
+    expect(step!.error!.message).toMatch(new RegExp(`^w{900,1024}…\\[truncated by edge-tracer: ${long.length} bytes originally\\]$`));
+    expect(new TextEncoder().encode(step!.error!.message).length).toBeLessThanOrEqual(1024);
   });
 });
 
