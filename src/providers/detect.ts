@@ -36,7 +36,7 @@ export function matchProvider(url: URL, declared: readonly ProviderEndpoint[]): 
     // `https://gw/openai` covers `https://gw/openai/v1/…`, not `https://gw/openai-legacy/…`.
     if (href.startsWith(base) && /^(?:[/?#]|$)/.test(href.slice(base.length, base.length + 1))) {
       const rest = href.slice(base.length) || "/";
-      return { provider: endpoint.kind, path: new URL(rest.startsWith("/") ? rest : `/${rest}`, "http://x").pathname, host, port };
+      return { provider: endpoint.kind as "openai" | "mistral", path: new URL(rest.startsWith("/") ? rest : `/${rest}`, "http://x").pathname, host, port };
     }
   }
   return undefined;
@@ -93,8 +93,7 @@ export function looksLikeProviderCall(method: string, path: string): UndeclaredB
 export function undeclaredHint(url: URL, method = "GET"): string | undefined {
   const shaped = looksLikeProviderCall(method.toUpperCase(), url.pathname);
   if (!shaped) return undefined;
-  return `${method.toUpperCase()} ${url.host}${url.pathname} looks like an LLM API call but is not recorded: ${url.host} is neither built in nor declared. `
-    + `To record it, add \`providers: [{ baseUrl: "${url.origin}${shaped.base}", kind: "${shaped.kind}" }]\` to the tracer config.`;
+  return `${url.host} looks like an LLM API but is not traced: declare it with \`providers: [{ baseUrl: "${url.origin}${shaped.base}", kind: "${shaped.kind}" }]\` in the config.`;
 }
 
 function safeDecode(text: string): string {

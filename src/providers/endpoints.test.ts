@@ -131,10 +131,8 @@ describe("Responses API", () => {
       { role: "user", content: "What is this?\n[input_image]\n[input_file]" },
       { role: "assistant", content: "Need the weather." },
       { role: "assistant", content: "Checking." },
-      { role: "assistant", tool_calls: [
-        { id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } },
-        { id: "call_2", type: "function", function: { name: "time", arguments: '{"tz":"CET"}' } },
-      ] },
+      { role: "assistant", tool_calls: [{ id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } }] },
+      { role: "assistant", tool_calls: [{ id: "call_2", type: "function", function: { name: "time", arguments: '{"tz":"CET"}' } }] },
       { role: "tool", tool_call_id: "call_1", content: "18°C" },
       { role: "tool", tool_call_id: "call_2", content: "14:00" },
       { role: "assistant", content: "[web_search_call]" },

@@ -22,7 +22,7 @@ function readResponsesRequest(llm: LlmCall, body: Json): void {
   const messages: Message[] = [];
   if (typeof body.instructions === "string") messages.push({ role: "system", content: body.instructions });
   if (typeof body.input === "string") messages.push({ role: "user", content: body.input });
-  else if (Array.isArray(body.input)) for (const item of body.input) addInputItem(messages, item);
+  else if (Array.isArray(body.input)) messages.push(...body.input.map(inputMessage));
   if (messages.length) llm.messages = messages;
 }
 
@@ -30,45 +30,24 @@ type Message = Record<string, unknown>;
 
 /**
  * One `input` item as a chat completions message, so every exporter shows text: a message's content parts
- * joined, a function call as an assistant `tool_calls` entry (consecutive calls in one message, as chat sends
- * them), a tool's output as a `tool` message, and any other item (reasoning, hosted tool calls) named.
+ * joined, a function call as an assistant `tool_calls` entry, a tool's output as a `tool` message, reasoning
+ * as its summary, and any other item (hosted tool calls, references) named by its type.
  */
-function addInputItem(messages: Message[], item: Json): void {
-  if (typeof item === "string") return void messages.push({ role: "user", content: item });
-  if (!item || typeof item !== "object") return;
-  const type = typeof item.type === "string" ? item.type : "message";
-  if (type === "message") {
-    messages.push({ role: typeof item.role === "string" ? item.role : "user", content: partsText(item.content) });
-  } else if (type === "function_call" || type === "custom_tool_call") {
-    const call = { id: item.call_id ?? item.id, type: "function", function: { name: item.name, arguments: argumentsText(item.arguments ?? item.input) } };
-    const last = messages[messages.length - 1];
-    if (last?.role === "assistant" && Array.isArray(last.tool_calls) && last.content === undefined) last.tool_calls.push(call);
-    else messages.push({ role: "assistant", tool_calls: [call] });
-  } else if (type.endsWith("_call_output")) {
-    messages.push({ role: "tool", tool_call_id: item.call_id ?? item.id, content: partsText(item.output) });
-  } else if (type === "reasoning") {
-    messages.push({ role: "assistant", content: partsText(item.summary) || "[reasoning]" });
-  } else {
-    messages.push({ role: "assistant", content: `[${type}]` });
+function inputMessage(item: Json): Message {
+  if (typeof item !== "object" || !item) return { role: "user", content: argumentsText(item) };
+  const type = String(item.type ?? "message");
+  if (type === "message") return { role: item.role ?? "user", content: partsText(item.content) };
+  if (type === "function_call" || type === "custom_tool_call") {
+    return { role: "assistant", tool_calls: [{ id: item.call_id, type: "function", function: { name: item.name, arguments: argumentsText(item.arguments ?? item.input) } }] };
   }
+  if (type.endsWith("_call_output")) return { role: "tool", tool_call_id: item.call_id, content: partsText(item.output) };
+  return { role: "assistant", content: partsText(item.summary) || `[${type}]` };
 }
 
-/** Content as text: a string as it is; parts joined by lines, text by its text, anything else (images, files) by its type. */
-function partsText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (content === undefined || content === null) return "";
-  if (!Array.isArray(content)) return argumentsText(content);
-  return content.map(partText).filter(Boolean).join("\n");
-}
-
-function partText(part: unknown): string {
-  if (typeof part === "string") return part;
-  if (!part || typeof part !== "object") return "";
-  const { type, text, refusal } = part as Json;
-  if (typeof text === "string") return text;
-  if (type === "refusal" && typeof refusal === "string") return refusal;
-  return typeof type === "string" ? `[${type}]` : "";
-}
+/** Content as text: parts joined by lines, a text part by its text, any other (an image, a file) by its type. */
+const partsText = (content: unknown): string => Array.isArray(content)
+  ? content.map((part) => (typeof part === "string" ? part : part?.text ?? part?.refusal ?? `[${part?.type}]`)).join("\n")
+  : argumentsText(content);
 
 function readResponsesResponse(llm: LlmCall, body: Json): void {
   readEnvelope(llm, body);
