@@ -259,7 +259,7 @@ describe("faults through the openai SDK: the SDK sees what it would see without 
     expect(reply.output).toMatchObject({ status: 502, message: expect.stringContaining("502 Bad Gateway") });
     const step = only(reply);
     expect(step).toMatchObject({ status: "error", error: { type: "non_json_body" } });
-    expect(step.error!.message).toContain("<h1>502 Bad Gateway</h1>");
+    expect(step.error!.message).toBe("502 Bad Gateway");
     expect(step.llm!.httpStatus).toBe(502);
   });
 

@@ -1,6 +1,6 @@
 // Module-level log/tracer/trace/tracedFetch: they find the current invocation through AsyncLocalStorage.
 // Without it they never guess: they warn once, and logs are kept for the next flush, unlinked.
-import { TraceHandle, type TraceWrapper } from "../core/handle.js";
+import { callTarget, TraceHandle, type TraceWrapper } from "../core/handle.js";
 import type { Invocation } from "../core/invocation.js";
 import type { LogEvent, LogIds } from "../core/log-record.js";
 import type { ScopeOptions } from "../core/scope.js";
@@ -74,5 +74,5 @@ export const tracedFetch: typeof fetch = /*@__PURE__*/ propagating(/*@__PURE__*/
 
 function currentTarget() {
   const active = activeContext();
-  return active && active.collector.recordsCalls && !active.collector.sealed ? active : undefined;
+  return active && callTarget(active.collector, active.scope);
 }

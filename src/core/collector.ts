@@ -54,6 +54,8 @@ export interface Collector {
   endStep(step: Step, status: Exclude<StepStatus, "open">, error?: unknown): void;
   /** Marks every step still open as unfinished: the flush deadline came first. */
   closeUnfinished(): void;
+  /** Keeps the invocation open (the flush waits) until `promise` settles: the response body still being read. */
+  keepOpenUntil(promise: Promise<unknown>): void;
 }
 
 // A closure rather than a class: its private state is plain variables, which minify, where `this.field` does not.
@@ -153,8 +155,11 @@ export function createCollector(
         flag: event.flag,
         problems,
         steps: [],
+        waitsForLaterSteps: false,
       };
       claimEarlierSteps(steps, record);
+      // A log written before its LLM call (a lazy stream that calls when its body is read) takes the calls after it.
+      record.waitsForLaterSteps = !record.outputGiven && !record.steps.some((step) => step.kind === "llm");
       (Array.isArray(event.steps) ? event.steps : []).forEach((manual, index) => {
         const step = collector.startStep(scope, "manual", String(manual?.name ?? `step ${index + 1}`));
         if (!step) return;
@@ -207,6 +212,8 @@ export function createCollector(
     closeUnfinished() {
       for (const step of stepEnds.keys()) collector.endStep(step, "unfinished");
     },
+
+    keepOpenUntil: track,
   };
   return collector;
 }

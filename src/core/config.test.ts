@@ -1,9 +1,15 @@
 // Tests for config resolution: defaults, and a ConfigError naming the field and the fix for every mistake.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, isConfigError } from "../errors/config-error.js";
 import { EdgeTracerError } from "../errors/edge-tracer-error.js";
 import { resolveConfig, type TracerConfig } from "./config.js";
 import { createTracer } from "./tracer.js";
+import { resetWarnings } from "./warn.js";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  resetWarnings();
+});
 
 /** Runs `fn`, expecting a ConfigError; returns it. */
 function configError(fn: () => unknown): ConfigError {
@@ -145,9 +151,13 @@ describe("phospho credentials", () => {
     expect(error.message).toContain("missing");
   });
 
-  it("needs apiKey when projectId is given", () => {
-    const error = rejected({ projectId: "p" }, "apiKey");
-    expect(error.message).toContain("missing");
+  it("falls back to the console, with one warning, when projectId comes without apiKey (a secret not set)", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const resolved = resolveConfig({ projectId: "p" });
+    expect(resolved.projectId).toBeUndefined();
+    resolveConfig({ projectId: "p" });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/`apiKey` is missing.*console.*wrangler secret put/s);
   });
 });
 

@@ -3,12 +3,14 @@
 import { ConfigError } from "../errors/config-error.js";
 import type { Exporter } from "../exporters/exporter.js";
 import type { AsyncLocalStorageClass } from "../context/storage.js";
+import { warnOnce } from "./warn.js";
 
 /** An OpenAI- or Mistral-compatible endpoint the traced fetch should record (a gateway, Groq, vLLM…). */
 export interface ProviderEndpoint {
   /** Requests whose URL starts with this are parsed in `kind`'s dialect, e.g. `https://gateway.ai.cloudflare.com/v1/acct/gw/openai`. */
   baseUrl: string;
-  kind: "openai" | "mistral";
+  /** `"openai"` or `"mistral"`. Typed wider so a config built in a helper (where TypeScript widens it to `string`) still fits; checked at startup. */
+  kind: "openai" | "mistral" | (string & {});
 }
 
 /** What `createTracer`, `withTracer` and `instrument` accept. Every field is optional. */
@@ -74,7 +76,17 @@ export interface KeepRules {
 /** What `redact` sees: a log or a step, as plain data. */
 export type RedactItem =
   | { kind: "log"; input: unknown; output: unknown; metadata: Record<string, unknown> }
-  | { kind: "step"; name: string; input: unknown; output: unknown; metadata?: Record<string, unknown> };
+  | {
+      kind: "step";
+      name: string;
+      input: unknown;
+      output: unknown;
+      metadata?: Record<string, unknown>;
+      /** For LLM calls: who was called (`openai`, `mistral`), the model, and the operation (`chat`, `embeddings`…). */
+      provider?: string;
+      model?: string;
+      operation?: string;
+    };
 
 /** A config with every default filled in. */
 export interface ResolvedConfig extends TracerConfig {
@@ -174,12 +186,26 @@ const fields: Record<keyof TracerConfig, [Check, string]> = {
   onExportError: [isFunction, "pass a function `({ destination, reason, count }) => void`"],
 };
 
+// Workers vars are strings: `flushTimeoutMs = "5000"` in wrangler.toml means 5000, `recordContent = "false"` means false.
+const NUMERIC = ["flushTimeoutMs", "maxFieldBytes", "maxSteps", "sampleRate"];
+const BOOLEAN = ["injectStreamUsage", "registerGlobal", "recordContent"];
+
+/** A var's text as the number or boolean it spells; anything else unchanged, for the check to report. */
+function fromVar(key: string, value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const text = value.trim();
+  if (NUMERIC.includes(key) && text !== "" && Number.isFinite(Number(text))) return Number(text);
+  if (BOOLEAN.includes(key) && (text === "true" || text === "false")) return text === "true";
+  return value;
+}
+
 /** Validates `config` and fills the defaults. Throws a {@link ConfigError} naming the first bad field. */
-export function resolveConfig(config: TracerConfig): ResolvedConfig {
-  if (config === null || typeof config !== "object" || Array.isArray(config)) {
-    const got = config === null ? "null" : Array.isArray(config) ? "an array" : typeof config;
+export function resolveConfig(given: TracerConfig): ResolvedConfig {
+  if (given === null || typeof given !== "object" || Array.isArray(given)) {
+    const got = given === null ? "null" : Array.isArray(given) ? "an array" : typeof given;
     throw new ConfigError("config", `edge-tracer: \`config\` must be an object, got ${got}. Fix: pass an object such as \`{ apiKey, projectId }\`, or \`{}\` for the defaults.`);
   }
+  const config = Object.fromEntries(Object.entries(given).map(([key, value]) => [key, fromVar(key, value)])) as TracerConfig;
   for (const [key, value] of Object.entries(config)) {
     const field = fields[key as keyof TracerConfig];
     if (!field) {
@@ -191,11 +217,15 @@ export function resolveConfig(config: TracerConfig): ResolvedConfig {
     const path = verdict === false ? key : `${key}.${verdict}`;
     throw new ConfigError(path, `edge-tracer: \`${path}\` is invalid (got ${describeValue(valueAt(config, path))}). Fix: ${field[1]}.`);
   }
-  if (Boolean(config.apiKey) !== Boolean(config.projectId)) {
-    const missing = config.apiKey ? "projectId" : "apiKey";
-    throw new ConfigError(missing, `edge-tracer: \`${missing}\` is missing: phospho needs both \`apiKey\` and \`projectId\`. Fix: ${fields[missing][1]}, or drop the other one to print traces to the console.`);
+  if (config.apiKey && !config.projectId) {
+    throw new ConfigError("projectId", `edge-tracer: \`projectId\` is missing: phospho needs both \`apiKey\` and \`projectId\`. Fix: ${fields.projectId[1]}, or drop \`apiKey\` to print traces to the console.`);
   }
   const resolved = { ...config } as Record<string, unknown>;
+  if (config.projectId && !config.apiKey) {
+    // The usual cause is a secret not set in this environment (a missing `.dev.vars`): trace to the console rather than fail.
+    warnOnce("missing-api-key", `\`apiKey\` is missing while \`projectId\` is set, so traces go to the console instead of phospho. Fix: ${fields.apiKey[1]} (on Workers: \`wrangler secret put PHOSPHO_API_KEY\`, or \`.dev.vars\` locally).`);
+    delete resolved.projectId;
+  }
   for (const [key, value] of Object.entries(defaults())) resolved[key] ??= value;
   resolved.baseUrl = (resolved.baseUrl as string).replace(/\/+$/, "");
   return resolved as unknown as ResolvedConfig;

@@ -13,6 +13,8 @@ import { describeError, guard, warnOnce } from "./warn.js";
 export async function flushCollector(collector: Collector, tracer: Tracer): Promise<ExportResult> {
   const { config, exporters } = tracer;
   const deadline = now() + config.flushTimeoutMs;
+  // Tracing off (a config mistake inside withTracer): nothing to send, and the isolate's orphans wait for a real flush.
+  if (!exporters.length) return emptyResult();
   try {
     // Streams may run almost to the deadline, but export always keeps part of the budget.
     const exportReserve = Math.min(5_000, config.flushTimeoutMs / 5);

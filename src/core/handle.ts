@@ -30,26 +30,55 @@ function whenSettled<R>(result: R, after: (value: unknown, failed: boolean) => v
 }
 
 /**
+ * Where a call of `collector` records: the collector itself while it is open; after its flush began, the orphans
+ * (exported with the next flush), said once. Undefined for a collector that records no calls (the orphans' own).
+ */
+export function callTarget(collector: Collector, scope: Scope): { collector: Collector; scope: Scope } | undefined {
+  if (!collector.recordsCalls) return undefined;
+  if (!collector.sealed) return { collector, scope };
+  const late = lateCollector(collector, "an LLM call");
+  return { collector: late, scope: late.root };
+}
+
+/** The orphans, for a record that came after `collector`'s flush began; the console says so once. */
+function lateCollector(collector: Collector, what: string): Collector {
+  warnOnce(
+    "after-flush",
+    `${what} came after its invocation's flush began, so it is exported, unlinked, with the next flush. ` +
+      "Fix: make it before the handler returns, or inside the body of the Response the handler returns " +
+      "(the invocation stays open until that body is read to its end or cancelled).",
+  );
+  return orphanCollector(collector.config);
+}
+
+/**
  * What you trace with: the invocation itself, or the handle a `tracer()` block passes to its callback.
- * Every method is safe to call at any time: the tracer never throws into your code.
+ * Every member is safe to call at any time (the tracer never throws into your code) and works detached:
+ * `const { fetch, log, step } = t`.
  */
 export class TraceHandle {
-  /**
-   * A fetch that records OpenAI and Mistral calls as steps of this invocation, in this handle's scope.
-   * Pass it to the SDKs: `new OpenAI({ fetch: t.fetch })`. Other requests pass through untouched, except that
-   * those to `propagateTo` hosts carry a `traceparent`.
-   */
-  readonly fetch: typeof fetch;
   /** @internal What this handle records into. */
   readonly collector: Collector;
   readonly #scope: Scope | undefined;
+  #fetch: typeof fetch | undefined;
 
   /** @internal Use `withTracer`, `instrument` or `tracer.startInvocation()` to get one. */
   constructor(collector: Collector, scope?: Scope) {
     this.collector = collector;
     this.#scope = scope;
-    const target = () => (collector.recordsCalls && !collector.sealed ? { collector, scope: this.#current() } : undefined);
-    this.fetch = propagating(createTracedFetch(target), target);
+  }
+
+  /**
+   * A fetch that records OpenAI and Mistral calls as steps of this invocation, in this handle's scope.
+   * Pass it to the SDKs: `new OpenAI({ fetch: t.fetch })`. Other requests pass through untouched, except that
+   * those to `propagateTo` hosts carry a `traceparent`. Made on first use.
+   */
+  get fetch(): typeof fetch {
+    if (!this.#fetch) {
+      const target = () => callTarget(this.collector, this.#current());
+      this.#fetch = propagating(createTracedFetch(target), target);
+    }
+    return this.#fetch;
   }
 
   /**
@@ -58,12 +87,11 @@ export class TraceHandle {
    *
    * @example t.log({ input: "Give me a color", output: answer, metadata: { plan: "pro" } })
    */
-  log(event: LogEvent): LogIds {
-    return guard("log", () => this.#logTarget().addLog(this.#current(), event ?? {}), {
+  readonly log = (event: LogEvent): LogIds =>
+    guard("log", () => this.#open("log()").addLog(this.#current(), event ?? {}), {
       task_id: event?.task_id ?? "",
       session_id: event?.session_id ?? "",
     });
-  }
 
   /**
    * Runs `fn` in a nested scope whose ids and metadata apply to every log inside it. `fn` gets a handle
@@ -71,7 +99,7 @@ export class TraceHandle {
    *
    * @example await t.tracer({ session_id: "s1", metadata: { user_id: "bob" } }, async (s) => { ... s.log(...) })
    */
-  tracer<R>(options: ScopeOptions, fn: (handle: TraceHandle) => R): R {
+  readonly tracer = <R>(options: ScopeOptions, fn: (handle: TraceHandle) => R): R => {
     const collector = this.collector;
     const scope = collector.enterScope(this.#current(), options ?? {});
     const handle = new TraceHandle(collector, scope);
@@ -83,20 +111,20 @@ export class TraceHandle {
       throw error;
     }
     return whenSettled(result, () => collector.leaveScope(scope));
-  }
+  };
 
   /**
    * Wraps a function so each call runs in its own `tracer()` scope. Also a TS 5 method decorator.
    *
    * @example const answer = t.trace({ session_id })(async (q: string) => { ... })
    */
-  trace(options: ScopeOptions = {}): TraceWrapper {
-    const handle = this;
+  readonly trace = (options: ScopeOptions = {}): TraceWrapper => {
+    const scoped = this.tracer;
     return (fn) =>
       function (this: unknown, ...args: unknown[]) {
-        return handle.tracer(options, () => fn.apply(this, args));
+        return scoped(options, () => fn.apply(this, args));
       } as typeof fn;
-  }
+  };
 
   /**
    * Records a custom step (retrieval, a tool, post-processing) around `fn`: its input, what `fn` returns
@@ -104,21 +132,22 @@ export class TraceHandle {
    *
    * @example const docs = await t.step("retrieve", () => search(query), { input: query })
    */
-  step<R>(name: string, fn: () => R, options: StepOptions = {}): R {
-    const collector = this.collector;
+  readonly step = <R>(name: string, fn: () => R, options: StepOptions = {}): R => {
+    const collector = this.#open("step()");
     const hasWork = typeof fn === "function";
     if (!hasWork) {
       // Nothing to run: record what was given as a point-in-time step rather than throw into the caller.
       warnOnce("step-without-fn", `step("${String(name)}") got no function, so it was recorded with its input only. Pass the work to time: \`t.step(name, () => work(), { input })\`.`);
     }
-    const step = guard("step", () => collector.startStep(this.#current(), "custom", String(name)), undefined);
+    const scope = collector === this.collector ? this.#current() : collector.root;
+    const step = guard("step", () => collector.startStep(scope, "custom", String(name)), undefined);
     if (!step) return hasWork ? fn() : (undefined as R);
     step.input = sanitize(options?.input, "input").value;
     if (!hasWork) {
       collector.endStep(step, "ok");
       return undefined as R;
     }
-    if (options.metadata) step.metadata = sanitize(options.metadata, "metadata").value as Record<string, unknown>;
+    if (options?.metadata) step.metadata = sanitize(options.metadata, "metadata").value as Record<string, unknown>;
     const finish = (value: unknown, failed: boolean) =>
       guard("step", () => {
         if (!failed) step.output = sanitize(value, "output").value;
@@ -130,13 +159,11 @@ export class TraceHandle {
       finish(error, true);
       throw error;
     }
-  }
+  };
 
-  /** After the flush took the batch, a log belongs to no batch of ours: keep it for the next flush, and say so. */
-  #logTarget(): Collector {
-    if (!this.collector.sealed) return this.collector;
-    warnOnce("log-after-flush", "log() was called after its invocation was flushed; it is exported, unlinked, with the next flush. Log before the handler returns (or its returned stream ends).");
-    return orphanCollector();
+  /** This handle's collector while it is open; after its flush began, the orphans (said once). */
+  #open(what: string): Collector {
+    return this.collector.sealed ? lateCollector(this.collector, what) : this.collector;
   }
 
   /** The scope this call belongs to: fixed for a tracer() handle, found at call time for the invocation. */

@@ -31,9 +31,7 @@ export class Invocation extends TraceHandle {
   /**
    * Waits for open steps (streams still being read) up to `flushTimeoutMs`, then exports everything in one
    * request per destination. Call it once, after the response; later calls return the same promise.
-   * Never rejects.
+   * Never rejects. Works detached: `const { flush } = invocation`.
    */
-  flush(): Promise<ExportResult> {
-    return (this.#flushed ??= flushCollector(this.collector, this.#tracer));
-  }
+  readonly flush = (): Promise<ExportResult> => (this.#flushed ??= flushCollector(this.collector, this.#tracer));
 }

@@ -10,16 +10,27 @@ export function claimEarlierSteps(steps: readonly Step[], log: LogRecord): void 
   }
 }
 
-/** At flush, steps no log claimed go to the invocation's last log; with no log, they stay loose. */
+/**
+ * At flush, an LLM call no log claimed goes to the last log of its scope written before it without output or
+ * LLM call (`log({ input })`, then a lazy stream's call); any other step, or failing that, to the invocation's last log. With no log,
+ * it stays loose.
+ */
 export function attachLeftovers(steps: readonly Step[], logs: readonly LogRecord[]): Step[] {
   const last = logs.at(-1);
   const loose: Step[] = [];
+  const touched = new Set<LogRecord>();
   for (const step of steps) {
     if (step.claimedBy) continue;
-    if (last) claim(step, last);
-    else loose.push(step);
+    let owner = last;
+    if (step.kind === "llm") for (const log of logs) if (log.waitsForLaterSteps && log.createdAt <= step.startTime && isWithin(step.scope, log.scope)) owner = log;
+    if (!owner) {
+      loose.push(step);
+      continue;
+    }
+    claim(step, owner);
+    touched.add(owner);
   }
-  if (last) last.steps.sort((a, b) => a.startTime - b.startTime);
+  for (const log of touched) log.steps.sort((a, b) => a.startTime - b.startTime);
   return loose;
 }
 

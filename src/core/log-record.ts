@@ -53,4 +53,6 @@ export interface LogRecord {
   readonly problems: string[];
   /** Steps this log claimed, in start order: traced calls and manual steps. */
   readonly steps: Step[];
+  /** Logged without output before any LLM call of its scope: at flush, it claims the LLM calls that started after it. */
+  waitsForLaterSteps: boolean;
 }

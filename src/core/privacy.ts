@@ -31,7 +31,11 @@ export function applyPrivacy(batch: ExportBatch, config: ResolvedConfig): void {
 }
 
 function redactStep(redact: NonNullable<ResolvedConfig["redact"]>, step: ExportedStep): boolean {
-  const item = run(redact, { kind: "step", name: step.name, input: step.inputText, output: step.outputText, metadata: step.metadata });
+  const { llm } = step;
+  const item = run(redact, {
+    kind: "step", name: step.name, input: step.inputText, output: step.outputText, metadata: step.metadata,
+    ...(llm && { provider: llm.provider, model: llm.responseModel ?? llm.requestModel, operation: llm.operation }),
+  });
   if (item?.kind !== "step") return false;
   step.name = item.name;
   step.inputText = item.input === undefined ? undefined : toText(item.input);

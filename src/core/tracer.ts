@@ -71,27 +71,62 @@ export function isTracer(value: unknown): value is Tracer {
 }
 
 const tracersByConfig = new WeakMap<object, Tracer>();
-/** The last config seen by value: `withTracer(ctx, fn, { apiKey: env.KEY, … })` builds a new literal per request. */
-let last: { config: TracerConfig; tracer: Tracer } | undefined;
+/**
+ * The last few configs seen, by content: `withTracer(ctx, fn, { apiKey: env.KEY, providers: [...] })` builds a new
+ * literal (arrays included) per request, and must not cost a validation and a new tracer each time.
+ */
+const recent: Array<{ config: TracerConfig; tracer: Tracer }> = [];
+const RECENT = 8;
 
 /**
- * The tracer for a tracer or config object. A config is validated once: reused by identity, or when its fields
- * are the same values as the last one's (so a literal written in the handler does not cost a validation per request).
+ * The tracer for a tracer or config object. A config is validated once: reused by identity, or when it holds
+ * the same content as one of the last few seen. Throws a `ConfigError` for a bad config.
  */
 export function tracerFrom(tracerOrConfig: Tracer | TracerConfig | undefined): Tracer {
   if (isTracer(tracerOrConfig)) return tracerOrConfig;
   const config = tracerOrConfig ?? {};
-  if (typeof config !== "object") return createTracer(config);
+  if (typeof config !== "object" || config === null) return createTracer(config);
   let tracer = tracersByConfig.get(config);
   if (!tracer) {
-    tracer = last && sameFields(last.config, config) ? last.tracer : createTracer(config);
+    tracer = recent.find((seen) => sameContent(seen.config, config))?.tracer;
+    if (!tracer) {
+      tracer = createTracer(config);
+      recent.unshift({ config, tracer });
+      recent.length = Math.min(recent.length, RECENT);
+    }
     tracersByConfig.set(config, tracer);
-    last = { config, tracer };
   }
   return tracer;
 }
 
-function sameFields(a: object, b: object): boolean {
+/**
+ * The tracer `source` gives, for the wrappers that run the user's handler: a config mistake (or a config function
+ * that throws) is reported once per isolate, on the console, and the handler runs untraced, as it would without us.
+ */
+export function tracerOrOff(source: () => Tracer | TracerConfig | undefined): Tracer {
+  let given: Tracer | TracerConfig | undefined;
+  try {
+    given = source();
+    return tracerFrom(given);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!reported.has(message)) {
+      reported.add(message);
+      console.error(`[edge-tracer] tracing is off for this config; requests run untraced. ${message}`);
+    }
+    const als = (given as TracerConfig | undefined)?.asyncLocalStorage;
+    return (off ??= createTracer({ exporters: [], asyncLocalStorage: typeof als === "function" ? als : undefined }));
+  }
+}
+const reported = new Set<string>();
+let off: Tracer | undefined;
+
+/** Same plain data: arrays and plain objects compared by content; functions, classes and RegExps by identity. */
+function sameContent(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => sameContent(item, b[i]));
+  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
   const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => (a as Record<string, unknown>)[key] === (b as Record<string, unknown>)[key]);
+  return keys.length === Object.keys(b).length && keys.every((key) => sameContent((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }

@@ -1,6 +1,7 @@
 // instrument: wraps a Workers ExportedHandler so fetch, scheduled and queue each run in their own invocation.
 import type { TracerConfig } from "../core/config.js";
-import { createTracer, isTracer, tracerFrom, type InvocationOptions, type Tracer } from "../core/tracer.js";
+import { guard } from "../core/warn.js";
+import { tracerOrOff, type InvocationOptions, type Tracer } from "../core/tracer.js";
 import type { ExecutionContextLike } from "./wait-until.js";
 import { withTracer } from "./with-tracer.js";
 
@@ -31,12 +32,12 @@ const instrumented = Symbol.for("edge-tracer.instrumented");
 export function instrument<Env, H extends ExportedHandlerLike<Env>>(handler: H, configOrFn: ConfigSource<Env> = {}): H {
   if ((handler as Record<symbol, unknown>)[instrumented]) return handler;
   const tracers = new WeakMap<object, Tracer>();
+  // A config function runs once per env; what it returns, or a mistake in it, is settled by tracerOrOff.
   const tracerFor = (env: Env): Tracer => {
-    if (typeof configOrFn !== "function") return tracerFrom(configOrFn);
+    if (typeof configOrFn !== "function") return tracerOrOff(() => configOrFn);
     const cached = env && typeof env === "object" ? tracers.get(env) : undefined;
     if (cached) return cached;
-    const made = configOrFn(env);
-    const tracer = isTracer(made) ? made : createTracer(made);
+    const tracer = tracerOrOff(() => configOrFn(env));
     if (env && typeof env === "object") tracers.set(env, tracer);
     return tracer;
   };
@@ -44,9 +45,8 @@ export function instrument<Env, H extends ExportedHandlerLike<Env>>(handler: H, 
   for (const [name, describe] of Object.entries(describers)) {
     const original = handler[name as keyof ExportedHandlerLike];
     if (typeof original !== "function") continue;
-    // async, so a config mistake rejects like any handler error rather than throwing synchronously.
     wrapped[name] = async (event: unknown, env: Env, ctx: ExecutionContextLike) =>
-      withTracer(ctx, () => original.call(handler, event, env, ctx), tracerFor(env), describe(event));
+      withTracer(ctx, () => original.call(handler, event, env, ctx), tracerFor(env), guard("instrument", () => describe(event), {}));
   }
   return wrapped as H;
 }

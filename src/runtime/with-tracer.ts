@@ -2,15 +2,19 @@
 import { runInContext } from "../context/storage.js";
 import type { TracerConfig } from "../core/config.js";
 import type { Invocation } from "../core/invocation.js";
-import { tracerFrom, type InvocationOptions, type Tracer } from "../core/tracer.js";
-import { warnOnce } from "../core/warn.js";
+import { tracerOrOff, type InvocationOptions, type Tracer } from "../core/tracer.js";
+import { guard } from "../core/warn.js";
 import { now } from "../core/clock.js";
+import { watchBody } from "./response-body.js";
 import { findWaitUntil, type ExecutionContextLike } from "./wait-until.js";
 
 /**
  * Runs `fn` with a fresh {@link Invocation}, then flushes it: handed to `ctx.waitUntil` so the response is
  * not delayed, or awaited (within `flushTimeoutMs`) where the runtime has no waitUntil.
- * Returns what `fn` returns and rethrows what it throws. A config mistake throws a `ConfigError`.
+ * When `fn` returns a Response with a body, the invocation stays open until that body has been read to its end
+ * or cancelled: LLM calls made while it streams (the Vercel AI SDK's `streamText`) are recorded and linked.
+ * Returns what `fn` returns (such a Response rebuilt around the same bytes) and rethrows what it throws.
+ * A config mistake never fails the request: it is reported once on the console and the request runs untraced.
  *
  * @example
  * export default {
@@ -29,21 +33,29 @@ export async function withTracer<T>(
   tracerOrConfig?: Tracer | TracerConfig,
   options?: InvocationOptions,
 ): Promise<T> {
-  const invocation = tracerFrom(tracerOrConfig).startInvocation(options);
-  const { collector } = invocation;
-  let result: T | undefined;
+  const invocation = tracerOrOff(() => tracerOrConfig).startInvocation(options);
+  const { collector, flush } = invocation;
+  const waitUntil = findWaitUntil(ctx);
+  let bodyOpen = false;
   try {
-    return (result = await runInContext({ collector, scope: collector.root }, () => fn(invocation)));
+    return await runInContext({ collector, scope: collector.root }, async () => {
+      const result = await fn(invocation);
+      // Piped inside the invocation's context, so a lazy body's calls find it through AsyncLocalStorage too.
+      return guard("withTracer", () => {
+        let ended!: () => void;
+        const watched = watchBody(result, () => ended(), waitUntil ? undefined : flush);
+        if (watched !== result) {
+          bodyOpen = true;
+          collector.keepOpenUntil(new Promise<void>((resolve) => (ended = resolve)));
+        }
+        return watched;
+      }, result);
+    });
   } finally {
     collector.root.endTime = now();
-    const flushed = invocation.flush();
-    const waitUntil = findWaitUntil(ctx);
+    const flushed = flush();
     if (waitUntil) waitUntil(flushed);
-    else if (collector.pending.size && hasBody(result)) {
-      // Awaiting here would hold back the very stream the flush waits for.
-      warnOnce("no-wait-until-stream", "no waitUntil was found and the handler returned a body while steps were open: the flush runs in the background and may be cut short. Pass a context with `waitUntil`.");
-    } else await flushed;
+    // Without waitUntil, a returned body awaits the flush before it closes (see watchBody); else await it here.
+    else if (!bodyOpen) await flushed;
   }
 }
-
-const hasBody = (value: unknown) => (value as { body?: unknown } | null | undefined)?.body != null;
