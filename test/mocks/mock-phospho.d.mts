@@ -1,6 +1,7 @@
 // Type declarations for mock-phospho.mjs (strict loopback mock of phospho's ingestion API used by tests).
 import type { IncomingHttpHeaders } from "node:http";
 import type { OtlpSpan } from "./otlp-schema.mjs";
+import type { PhosphoSummary } from "../phospho-server/model.js";
 
 export type { OtlpSpan };
 
@@ -26,6 +27,12 @@ export interface PhosphoState {
   requests: PhosphoRequest[];
   /** One descriptive message per rejected request, invalid event or invalid span. */
   errors: string[];
+  /**
+   * What phospho's real server would refuse or lose, per test/phospho-server/model.ts, one line per problem:
+   * `POST /v2/log/proj: [v2.strict] event 1 refused: …`. Filled for every authorized request to a known route and project,
+   * whatever this mock answers (so also for what it refuses itself); empty when the model is unavailable (plain node).
+   */
+  serverModelProblems: string[];
 }
 
 export interface MockPhosphoOptions {
@@ -49,6 +56,10 @@ export interface MockPhosphoOptions {
 export interface MockPhospho extends PhosphoState {
   url: string;
   port: number;
+  /** "on" under vitest; "unavailable: …" where the TypeScript model cannot be loaded (plain node). */
+  serverModel: string;
+  /** The model's summary of every request so far (counts, failing task views, cross-request problems); null when unavailable. */
+  serverModelSummary(): PhosphoSummary | null;
   /** Polls every 20 ms until predicate(state) is truthy and resolves with that value; rejects after timeoutMs (default 10000). */
   waitFor<T>(predicate: (state: PhosphoState) => T, timeoutMs?: number): Promise<Exclude<T, false | null | undefined | 0 | "">>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 // Strict loopback mock of phospho's ingestion API (POST /v2/log/{projectId} JSON logs, POST /v3/otl/{projectId} OTLP protobuf traces) for tests.
+import { appendFileSync } from "node:fs";
 import http from "node:http";
 import { decodeOtlpTraces } from "./otlp-schema.mjs";
 
@@ -6,7 +7,7 @@ import { decodeOtlpTraces } from "./otlp-schema.mjs";
  * @typedef {import("./otlp-schema.mjs").OtlpSpan} OtlpSpan
  * @typedef {{ method: string, path: string, headers: http.IncomingHttpHeaders,
  *   receivedAt: number, finishedAt: number | null, status: number | null, body: Uint8Array }} PhosphoRequest
- * @typedef {{ logs: Record<string, any>[], spans: OtlpSpan[], requests: PhosphoRequest[], errors: string[] }} PhosphoState
+ * @typedef {{ logs: Record<string, any>[], spans: OtlpSpan[], requests: PhosphoRequest[], errors: string[], serverModelProblems: string[] }} PhosphoState
  * @typedef {{ apiKey: string, projectId: string, port?: number, delayMs?: number,
  *   status?: number, failFirst?: { count: number, status?: number, retryAfter?: string }, quiet?: boolean }} MockPhosphoOptions
  */
@@ -95,6 +96,42 @@ export function spanProblems(span) {
 }
 
 /**
+ * Loads the model of phospho's server (test/phospho-server/model.ts). It is TypeScript: vitest's transform loads it,
+ * plain node (npm start, bench) cannot, and then the mock runs without it. Under vitest, with
+ * PHOSPHO_SERVER_MODEL_REPORT set, it also loads vitest's `expect` to name the test behind each problem.
+ * @returns {Promise<{ model: any, expect: any } | { unavailable: string }>}
+ */
+async function loadServerModel() {
+  try {
+    const model = await import("../phospho-server/model.ts");
+    const expect = process.env.VITEST && process.env.PHOSPHO_SERVER_MODEL_REPORT ? (await import("vitest")).expect : undefined;
+    return { model, expect };
+  } catch (err) {
+    return { unavailable: /** @type {Error} */ (err).message };
+  }
+}
+
+/**
+ * Reports the model's problems when PHOSPHO_SERVER_MODEL_REPORT is set: "1" writes them to stderr, anything else is a
+ * file that gets one JSON line per problem ({ test, file, problem }).
+ * @param {any} expect @param {string[]} problems
+ */
+function reportServerModelProblems(expect, problems) {
+  const target = process.env.PHOSPHO_SERVER_MODEL_REPORT;
+  if (!target || !problems.length) return;
+  let state = {};
+  try {
+    state = expect?.getState() ?? {};
+  } catch {} // outside a test
+  const { currentTestName: test = null, testPath: file = null } = /** @type {{ currentTestName?: string, testPath?: string }} */ (state);
+  if (target === "1") {
+    for (const problem of problems) process.stderr.write(`[phospho-model] ${file ?? ""} > ${test ?? "(no test)"}: ${problem}\n`);
+  } else {
+    appendFileSync(target, problems.map((problem) => JSON.stringify({ file, test, problem }) + "\n").join(""));
+  }
+}
+
+/**
  * Starts the strict phospho mock on 127.0.0.1.
  * @param {MockPhosphoOptions} options
  */
@@ -102,7 +139,10 @@ export async function startMockPhospho(options) {
   const { apiKey, projectId, port = 0, delayMs = 0, status, failFirst, quiet = Boolean(process.env.VITEST) } = options ?? {};
   if (!apiKey || !projectId) throw new Error("startMockPhospho: apiKey and projectId are required");
   /** @type {PhosphoState} */
-  const state = { logs: [], spans: [], requests: [], errors: [] };
+  const state = { logs: [], spans: [], requests: [], errors: [], serverModelProblems: [] };
+  // The server model sees every request that reaches a route (as phospho would process it), whatever this mock answers.
+  const loaded = await loadServerModel();
+  const serverStore = "model" in loaded ? loaded.model.createServerStore() : null;
   let taskCounter = 0;
   let failuresLeft = failFirst?.count ?? 0;
 
@@ -145,6 +185,16 @@ export async function startMockPhospho(options) {
     if (!m || req.method !== "POST") return reply(404, { detail: "Not Found" }, "404: no such route");
     if (decodeURIComponent(m[2]) !== projectId) {
       return reply(404, { detail: "Project not found" }, `404: unknown project id "${m[2]}" (expected "${projectId}")`);
+    }
+    if (serverStore) {
+      try {
+        const problems = serverStore.add({ method: record.method, path, headers: req.headers, body: record.body })
+          .map((/** @type {string} */ problem) => `${where}: ${problem}`);
+        state.serverModelProblems.push(...problems);
+        reportServerModelProblems(/** @type {any} */ (loaded).expect, problems);
+      } catch (err) {
+        state.serverModelProblems.push(`${where}: [model.crash] the server model threw: ${/** @type {Error} */ (err).stack}`);
+      }
     }
     const encoding = req.headers["content-encoding"];
     if (encoding && encoding !== "identity") {
@@ -237,6 +287,10 @@ export async function startMockPhospho(options) {
     spans: state.spans,
     requests: state.requests,
     errors: state.errors,
+    serverModelProblems: state.serverModelProblems,
+    serverModel: "model" in loaded ? "on" : `unavailable: ${loaded.unavailable}`,
+    /** @returns {any} */
+    serverModelSummary: () => serverStore?.summary() ?? null,
     waitFor,
     /** @returns {Promise<void>} */
     close: () =>
