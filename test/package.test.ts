@@ -32,23 +32,14 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-/**
- * The first ```ts block of the README's `## Quickstart` section.
- * Fallback for the README before its rewrite, to remove once that is committed: it has no `## Quickstart`, and
- * its "## 30-second Workers quickstart" block uses an `Env` it does not declare, so we declare one for it.
- */
+/** The first ```ts block of the README's `## Quickstart` section: a whole Worker module. */
 function quickstartSource(readme: string): string {
-  const block = (heading: string) => {
-    const start = readme.split("\n").findIndex((line) => line.trimEnd() === heading);
-    if (start < 0) return undefined;
-    const section = readme.split("\n").slice(start + 1).join("\n").split(/\n## /)[0]!;
-    return /```ts\n([\s\S]*?)\n```/.exec(section)?.[1];
-  };
-  const source = block("## Quickstart");
-  if (source !== undefined) return `${source}\n`;
-  const old = block("## 30-second Workers quickstart");
-  if (old === undefined) throw new Error("README.md has no ```ts block under `## Quickstart`");
-  return `${old}\ninterface Env { OPENAI_API_KEY: string; PHOSPHO_API_KEY: string; PHOSPHO_PROJECT_ID: string }\n`;
+  const lines = readme.split("\n");
+  const start = lines.findIndex((line) => line.trimEnd() === "## Quickstart");
+  const section = start < 0 ? "" : lines.slice(start + 1).join("\n").split(/\n## /)[0]!;
+  const source = /```ts\n([\s\S]*?)\n```/.exec(section)?.[1];
+  if (source === undefined) throw new Error("README.md has no ```ts block under `## Quickstart`");
+  return `${source}\n`;
 }
 
 /** A Worker written the way the quickstart is, pointed at the loopback mocks by its env. */
@@ -66,11 +57,11 @@ export default {
       const question = await request.text();
       const answer = await openai.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: question }] });
       const output = answer.choices[0]?.message.content ?? "";
-      // The handle's fetch also works detached from it.
-      const { fetch } = t;
+      // Every member of the handle also works detached from it.
+      const { fetch, log } = t;
       const second = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL, fetch, maxRetries: 0 });
       const color = await second.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say a color" }] });
-      t.log({ input: question, output });
+      log({ input: question, output });
       return new Response(output + " / " + (color.choices[0]?.message.content ?? ""));
     }, {
       apiKey: env.PHOSPHO_API_KEY,

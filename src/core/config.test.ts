@@ -145,6 +145,14 @@ describe("unknown keys", () => {
   });
 });
 
+describe("provider kind", () => {
+  it("accepts a kind widened to string by a helper (it type-checks), and checks it at run time", () => {
+    const gateway = (kind: string) => ({ baseUrl: "https://gateway.example/v1", kind });
+    expect(createTracer({ providers: [gateway("openai")] }).config.providers[0]!.kind).toBe("openai");
+    rejected({ providers: [gateway("anthropic")] }, "providers.0.kind");
+  });
+});
+
 describe("phospho credentials", () => {
   it("needs projectId when apiKey is given", () => {
     const error = rejected({ apiKey: "k" }, "projectId");

@@ -78,6 +78,17 @@ describe("privacy", () => {
     expect(log.steps[0]!.outputText).toBe("[redacted]");
   });
 
+  it("tells redact which provider, model and operation an LLM step called", async () => {
+    llmReplies();
+    const seen: unknown[] = [];
+    await run({ redact: (item) => (item.kind === "step" && seen.push({ provider: item.provider, model: item.model, operation: item.operation }), item) }, async (t) => {
+      await ask(t);
+      await t.step("tool", async () => "x");
+      t.log({ input: "q", output: "a" });
+    });
+    expect(seen).toEqual([{ provider: "openai", model: "m", operation: "chat" }, { provider: undefined, model: undefined, operation: undefined }]);
+  });
+
   it("drops an item whose redact hook throws, and warns once", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const batches = await run({ redact: () => { throw new Error("hook bug"); } }, async (t) => void t.log({ input: "q", output: "a" }));

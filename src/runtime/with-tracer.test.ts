@@ -1,7 +1,7 @@
 // withTracer and flush: when the flush runs, what it waits for, and that the tracer never breaks the handler.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { memoryExporter } from "../../test/support/memory-exporter.js";
-import { createTracer, log, withTracer, type ExportResult } from "../index.js";
+import { createTracer, log, withTracer, type ExportResult, type TracerConfig } from "../index.js";
 import { resetWarnings } from "../core/warn.js";
 
 afterEach(() => {
@@ -214,6 +214,110 @@ describe("a config literal written in the handler", () => {
     expect(configs.size).toBe(1);
     await handle("v2");
     expect(configs.size).toBe(2);
+  });
+
+  it("is validated once per distinct content, arrays and nested objects included", async () => {
+    const configs = new Set<unknown>();
+    const providers = () => [{ baseUrl: "https://gateway.example/v1", kind: "openai" }];
+    const handle = (kind: string) =>
+      withTracer({}, (t) => void configs.add(t.collector.config), { providers: [{ baseUrl: "https://gateway.example/v1", kind }], keep: { finishReasons: ["length"] } });
+    await handle("openai");
+    await handle("openai");
+    expect(configs.size).toBe(1);
+    await handle("mistral");
+    await handle("openai");
+    expect(configs.size).toBe(2);
+    expect(providers()[0]!.kind).toBe("openai");
+  });
+
+  it("runs the request untraced when the config is wrong, and says so once", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const memory = memoryExporter();
+    for (let i = 0; i < 3; i++) {
+      const answer = await withTracer({}, (t) => (t.log({ input: "q", output: "a" }), "answered"), { exporters: [memory], maxSteps: "many" as unknown as number });
+      expect(answer).toBe("answered");
+    }
+    expect(memory.batches).toEqual([]);
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(String(error.mock.calls[0]![0])).toMatch(/tracing is off.*`maxSteps` is invalid \(got "many"\)\. Fix: pass a positive whole number/s);
+  });
+
+  it("takes numbers and booleans written as strings, as Workers vars are", async () => {
+    const memory = memoryExporter();
+    const config = { exporters: [memory], flushTimeoutMs: "5000", maxSteps: "2", recordContent: "false" } as unknown as TracerConfig;
+    const tracer = createTracer(config);
+    expect(tracer.config).toMatchObject({ flushTimeoutMs: 5000, maxSteps: 2, recordContent: false });
+  });
+});
+
+describe("detached members", () => {
+  it("every member of the invocation and of a tracer() handle works destructured", async () => {
+    const memory = memoryExporter();
+    const tracer = createTracer({ exporters: [memory] });
+    const invocation = tracer.startInvocation();
+    const { log, tracer: scoped, trace, step, flush, fetch } = invocation;
+    expect(typeof fetch).toBe("function");
+    step("retrieve", () => ["doc"], { input: "query" });
+    const inner = trace({ metadata: { wrapped: true } })((question: string) =>
+      scoped({ session_id: "s-detached" }, ({ log: innerLog, step: innerStep }) => {
+        innerStep("think", () => "idea");
+        return innerLog({ input: question, output: "inner answer" });
+      }),
+    );
+    const ids = inner("inner question");
+    expect(ids.session_id).toBe("s-detached");
+    log({ input: "outer", output: "outer answer" });
+    const result = await flush();
+    expect(result).toMatchObject({ dropped: 0, errors: [] });
+    const [innerLogged, outer] = memory.batches[0]!.logs;
+    expect(innerLogged).toMatchObject({ input: "inner question", session_id: "s-detached", metadata: { wrapped: true } });
+    expect(innerLogged!.steps.map((s) => s.name)).toEqual(["think"]);
+    expect(outer).toMatchObject({ input: "outer", output: "outer answer" });
+    expect(outer!.steps.map((s) => s.name)).toEqual(["retrieve"]);
+  });
+});
+
+describe("lazy calls", () => {
+  it("a log without output takes the output of the LLM call that starts after it, while the body is read", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () =>
+      Response.json({ model: "gpt-4o-mini", choices: [{ index: 0, message: { role: "assistant", content: "later answer" }, finish_reason: "stop" }] }),
+    );
+    const memory = memoryExporter();
+    const waited: Promise<unknown>[] = [];
+    const response = await withTracer({ waitUntil: (p) => void waited.push(p) }, (t) => {
+      t.log({ input: "asked first" });
+      return new Response(new ReadableStream({
+        async pull(controller) {
+          const reply = await t.fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body: '{"model":"gpt-4o-mini","messages":[]}' });
+          controller.enqueue(new TextEncoder().encode(await reply.text()));
+          controller.close();
+        },
+      }));
+    }, { exporters: [memory] });
+    expect(memory.batches).toEqual([]);
+    expect(await response.text()).toContain("later answer");
+    await Promise.all(waited);
+    const [logged] = memory.batches[0]!.logs;
+    expect(logged).toMatchObject({ input: "asked first", output: "later answer" });
+    expect(logged!.steps.map((s) => s.name)).toEqual(["chat gpt-4o-mini"]);
+  });
+
+  it("a call after the flush began is kept for the next flush, and the console says so once", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ model: "m", choices: [] }));
+    const memory = memoryExporter();
+    const tracer = createTracer({ exporters: [memory] });
+    const first = tracer.startInvocation();
+    first.log({ input: "in time", output: "a" });
+    await first.flush();
+    await (await first.fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body: '{"model":"m","messages":[]}' })).text();
+    await first.fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body: '{"model":"m","messages":[]}' });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/an LLM call came after its invocation's flush began.*next flush.*Fix:/s);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = tracer.startInvocation();
+    await second.flush();
+    expect(memory.batches[1]!.looseSteps.map((step) => step.name)).toEqual(["chat m", "chat m"]);
   });
 });
 

@@ -90,7 +90,7 @@ describe("Deno (deno run --allow-net=127.0.0.1)", () => {
   it.each([
     { name: "with AsyncLocalStorage from node:async_hooks", asyncLocalStorage: true },
     { name: "without AsyncLocalStorage", asyncLocalStorage: false },
-  ])("Deno.serve, $name: no waitUntil, so the export completes before the response", async ({ asyncLocalStorage }) => {
+  ])("Deno.serve, $name: no waitUntil, so the export completes before the response body ends", async ({ asyncLocalStorage }) => {
     backends = await startBackends(PHOSPHO_DELAY_MS);
     const deno = await startDeno((await bundles.deno).dir, { routes: backends.routes, env: SECRETS, asyncLocalStorage });
     try {

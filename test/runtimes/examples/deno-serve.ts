@@ -1,5 +1,5 @@
-// README example: Deno (and Deno Deploy) with `Deno.serve`. There is no waitUntil: withTracer awaits the
-// export (bounded by `flushTimeoutMs`) before the response goes out.
+// docs/runtimes.md example: Deno (and Deno Deploy) with `Deno.serve`. There is no waitUntil: the response's body
+// closes only once the export is done (bounded by `flushTimeoutMs`), so the request lives until then.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Mistral } from "@mistralai/mistralai";
 import { HTTPClient } from "@mistralai/mistralai/lib/http.js";

@@ -1,4 +1,4 @@
-// README example: a Vercel Edge Function (Next.js App Router, `app/api/story/route.ts`). withTracer finds
+// docs/runtimes.md example: a Vercel Edge Function (Next.js App Router, `app/api/story/route.ts`). withTracer finds
 // Vercel's waitUntil in the request context, so the export runs after the response.
 import { Mistral } from "@mistralai/mistralai";
 import { HTTPClient } from "@mistralai/mistralai/lib/http.js";

@@ -1,4 +1,4 @@
-// README example: a Cloudflare Worker with `compatibility_flags = ["nodejs_als"]`. `instrument` opens one
+// docs/runtimes.md example: a Cloudflare Worker with `compatibility_flags = ["nodejs_als"]`. `instrument` opens one
 // invocation per request, and the module-level `tracedFetch`, `tracer` and `log` find it on their own.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Mistral } from "@mistralai/mistralai";

@@ -1,4 +1,4 @@
-// README example: a Cloudflare Worker with no compatibility flag. The handle `withTracer` passes in records everything.
+// docs/runtimes.md example: a Cloudflare Worker with no compatibility flag. The handle `withTracer` passes in records everything.
 import { Mistral } from "@mistralai/mistralai";
 import { HTTPClient } from "@mistralai/mistralai/lib/http.js";
 import OpenAI from "openai";
