@@ -160,6 +160,9 @@ describe("/v3/otl", () => {
     expect(kv.problems).toEqual([expect.stringMatching(/attribute `obj`: kvlistValue is not a type the server reads: skipped/)]);
     const missing = checkV3Otl(otlpBytes([{ name: "empty", attributes: [...linked("t"), ["gen_ai.system", "x"], ["nothing", undefined]] }]));
     expect(missing).toMatchObject({ lost: 1, problems: [expect.stringMatching(/^\[v3\.raise\] KeyError/)] });
+    // A digit-only key under an existing dict: dict[int] is a KeyError, not the IndexError the server catches.
+    const digit = checkV3Otl(otlpBytes([{ name: "d", attributes: [...linked("t"), ["gen_ai.name", "a"], ["gen_ai.input", "b"], ["gen_ai.1", "x"]] }]));
+    expect(digit).toMatchObject({ lost: 1, problems: [expect.stringMatching(/^\[v3\.raise\] KeyError: 1 \(at attribute `gen_ai.1`\)/)] });
     const notDict = checkV3Otl(otlpBytes([{ name: "p", attributes: [["phospho", "x"], ["gen_ai.system", "x"]] }]));
     expect(notDict.problems).toEqual([expect.stringMatching(/^\[v3\.raise\] AttributeError: 'str' object has no attribute 'get'/)]);
   });

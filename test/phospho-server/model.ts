@@ -1,5 +1,21 @@
 // A model of what phospho's server does with our exports after its 200 (it answers before it processes), read from
 // its source: /v2/log in log-v2.ts, /v3/otl in otl-v3.ts, the dashboard's task view in task-view.ts. Pure: no I/O.
+//
+// Every problem starts with its rule's tag (paths under phospho-app/phospho backend/phospho_backend/):
+//   [v2.422]            whole batch refused: loose LogRequest parse (api/v2/endpoints/log.py, MinimalLogEvent)
+//   [v2.strict]         one event refused, error_in_log: strict LogEvent (api/v2/models/log.py)
+//   [v2.project]        event names another project than the URL (api/v2/endpoints/log.py)
+//   [v2.created-at]     time negative or > 24 h ahead, replaced by now (services/log.py get_time_created_at)
+//   [v2.dropped]        top-level key named like a Task field that is not copied, e.g. environment (services/log.py collect_metadata)
+//   [v2.shadowed]       top-level key hidden by the same metadata key (collect_metadata)
+//   [v2.tokens-raise]   prompt token estimate raises: no task, no session for the request (get_nb_tokens_prompt_tokens)
+//   [v3.500]            body is not a TracesData message (api/v3/endpoints/log.py)
+//   [v3.raise]          attribute unpacking raises: no span of the request stored (services/integrations/opentelemetry.py)
+//   [v3.attribute]      an attribute skipped, misplaced or replaced by the unpacking (same file)
+//   [v3.no-gen-ai]      span without gen_ai.*: discarded (same file)
+//   [v3.no-task]        stored span with no string task id: no task shows it
+//   [v3.view]           a task's Steps view answers 500 (api/platform/models/tasks.py TaskSpans → StandardSpanModel)
+//   [cross.duplicate-task], [cross.unlogged-task]   across requests (createServerStore, phosphoProblems)
 import { checkV2LogBytes, type V2Options, type V2Result } from "./log-v2.js";
 import { checkV3Otl, type V3Result } from "./otl-v3.js";
 import { taskViews, type StoredSpan } from "./task-view.js";
