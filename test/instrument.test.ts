@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { memoryExporter } from "./support/memory-exporter.js";
 import { currentInvocation, instrument, log } from "../src/index.js";
-import { resetWarnings } from "../src/core/warn.js";
+import { resetWarnings } from "../src/util/warn.js";
 
 afterEach(() => {
   vi.restoreAllMocks();

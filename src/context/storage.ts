@@ -1,28 +1,11 @@
 // Finds the current invocation implicitly when the runtime offers AsyncLocalStorage.
 // We never import node:async_hooks: the class comes from the user's config or from a runtime global.
-import type { Collector } from "../core/collector.js";
-import type { Scope } from "../core/scope.js";
-
-/** The part of `AsyncLocalStorage` we use, so any runtime's implementation fits. */
-export interface AsyncLocalStorageLike<T> {
-  getStore(): T | undefined;
-  run<R>(store: T, callback: () => R): R;
-}
-
-/**
- * An `AsyncLocalStorage` class, e.g. `import { AsyncLocalStorage } from "node:async_hooks"` in your code.
- */
-export type AsyncLocalStorageClass = new () => AsyncLocalStorageLike<any>;
-
-/** Where code is running: which invocation's collector, and which `tracer()` scope inside it. */
-export interface ActiveContext {
-  collector: Collector;
-  scope: Scope;
-}
+import type { AsyncLocalStorageClass, AsyncLocalStorageLike } from "../model/config.js";
+import type { Recording } from "../record/collector.js";
 
 // One storage for the isolate, created on first use. It holds no request data itself:
-// each async chain carries its own ActiveContext, which is what keeps requests apart.
-let storage: AsyncLocalStorageLike<ActiveContext> | undefined;
+// each async chain carries its own Recording, which is what keeps requests apart.
+let storage: AsyncLocalStorageLike<Recording> | undefined;
 
 /** Creates the isolate's storage from `AlsClass`, or the runtime's global one (Next.js edge). Returns whether one exists. */
 export function enableStorage(AlsClass?: AsyncLocalStorageClass): boolean {
@@ -38,11 +21,11 @@ export function hasStorage(): boolean {
 }
 
 /** The context of the code calling, when AsyncLocalStorage is on. */
-export function activeContext(): ActiveContext | undefined {
+export function activeContext(): Recording | undefined {
   return storage?.getStore();
 }
 
 /** Runs `fn` with `context` as the active context (plainly, when there is no storage). */
-export function runInContext<R>(context: ActiveContext, fn: () => R): R {
+export function runInContext<R>(context: Recording, fn: () => R): R {
   return storage ? storage.run(context, fn) : fn();
 }

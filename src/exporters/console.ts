@@ -1,5 +1,5 @@
 // The console exporter: one readable tree per invocation, so `wrangler dev` shows traces with no account.
-import { allSteps, type ExportBatch, type ExportedStep, type Exporter } from "./exporter.js";
+import { allSteps, type ExportBatch, type ExportedStep, type Exporter } from "../model/exporter.js";
 
 export interface ConsoleExporterOptions {
   /** Where lines go. Default `console.log`. */

@@ -1,7 +1,7 @@
 // GenAI attributes per operation, and `semconv`: current names only, legacy names only, or both.
 import { describe, expect, it } from "vitest";
-import type { LlmCall } from "../core/step.js";
-import type { ExportedStep } from "./exporter.js";
+import type { LlmCall } from "../model/records.js";
+import type { ExportedStep } from "../model/exporter.js";
 import { genAiAttributes } from "./genai-attributes.js";
 
 function step(llm: Partial<LlmCall>, extra: Partial<ExportedStep> = {}): ExportedStep {

@@ -3,9 +3,9 @@
 // (provider, usage, prompt and completion content). Names the two share, and names only one of them has
 // (embeddings dimension, agent id, time to first chunk…), are always written: they duplicate nothing.
 import type { Attributes } from "@opentelemetry/api";
-import { clip } from "../core/serialize.js";
-import type { LlmCall } from "../core/step.js";
-import type { ExportedStep } from "./exporter.js";
+import { clip } from "../util/serialize.js";
+import type { LlmCall } from "../model/records.js";
+import type { ExportedStep } from "../model/exporter.js";
 
 /** Numeric request parameters, in the order their `gen_ai.request.*` attributes are written. */
 const REQUEST_PARAMS = ["temperature", "top_p", "max_tokens", "max_completion_tokens", "max_output_tokens", "seed", "random_seed", "presence_penalty", "frequency_penalty", "n"];

@@ -1,9 +1,9 @@
 // Sends one export request, retrying transient failures (network errors, 408, 429, 5xx) with exponential
 // backoff and full jitter, honouring Retry-After, all within the flush budget. Ids are stable, so a retry
 // never duplicates (phospho keeps the first write of a task_id; OTLP backends dedupe by span id).
-import { now } from "../core/clock.js";
-import { describeError } from "../core/warn.js";
-import { emptyResult, type ExportOptions, type ExportResult } from "./exporter.js";
+import { now } from "../util/clock.js";
+import { describeError } from "../util/warn.js";
+import { emptyResult, type ExportOptions, type ExportResult } from "../model/exporter.js";
 
 export interface PostRequest {
   destination: string;

@@ -1,6 +1,6 @@
 // The OTLP/HTTP exporter: every span of an invocation to any OpenTelemetry backend (a Collector, Honeycomb,
 // Grafana Tempo, Langfuse…), as JSON or protobuf, one request per flush, retried within the budget.
-import { emptyResult, type Exporter } from "./exporter.js";
+import { emptyResult, type Exporter } from "../model/exporter.js";
 import { postWithRetry } from "./http.js";
 import { encodeTracesJson } from "./otlp-json.js";
 import { encodeTraces } from "./otlp-protobuf.js";

@@ -1,6 +1,6 @@
 // phospho: logs as JSON to /v2/log/{project}, steps as OTLP protobuf to /v3/otl/{project} (reference/phospho-wire-format.md).
 import type { Attributes } from "@opentelemetry/api";
-import { allSteps, mergeResults, type ExportedLog, type ExportedStep, type Exporter, type ExportResult } from "./exporter.js";
+import { allSteps, mergeResults, type ExportedLog, type ExportedStep, type Exporter, type ExportResult } from "../model/exporter.js";
 import { postWithRetry } from "./http.js";
 import { encodeTraces } from "./otlp-protobuf.js";
 import { addAttributes, resourceAttributes, toSpan } from "./spans.js";

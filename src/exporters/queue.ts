@@ -1,8 +1,8 @@
 // Durable delivery: each invocation's batch goes to a Cloudflare Queue as plain JSON, split under the
 // 128 KB message limit; a consumer Worker (createQueueConsumer) forwards it to phospho or OTLP later.
-import { sanitize } from "../core/serialize.js";
-import { describeError } from "../core/warn.js";
-import { emptyResult, type ExportBatch, type ExportedLog, type ExportedScope, type ExportedStep, type Exporter } from "./exporter.js";
+import { sanitize } from "../util/serialize.js";
+import { describeError } from "../util/warn.js";
+import { emptyResult, type ExportBatch, type ExportedLog, type ExportedScope, type ExportedStep, type Exporter } from "../model/exporter.js";
 
 /** The part of a Queue binding we use (Cloudflare's `Queue`). */
 export interface QueueLike {

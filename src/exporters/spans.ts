@@ -1,9 +1,9 @@
 // An invocation as OpenTelemetry spans: the root (SERVER), its blocks and logs (INTERNAL), LLM calls (CLIENT)
 // and custom steps (INTERNAL), with GenAI semantic-convention attributes. Shared by every span exporter.
 import type { Attributes, SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import type { ExportBatch, ExportedLog, ExportedScope, ExportedStep } from "./exporter.js";
+import type { ExportBatch, ExportedLog, ExportedScope, ExportedStep } from "../model/exporter.js";
 import { genAiAttributes, type GenAiOptions } from "./genai-attributes.js";
-import { detectRuntime, type RuntimeName } from "../runtime/detect.js";
+import { detectRuntime, type RuntimeName } from "../util/detect-runtime.js";
 
 const CLOUDS: Partial<Record<RuntimeName, Attributes>> = {
   workerd: { "cloud.provider": "cloudflare", "cloud.platform": "cloudflare.workers" },

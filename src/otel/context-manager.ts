@@ -1,7 +1,7 @@
 // A minimal OpenTelemetry Context and a ContextManager over AsyncLocalStorage, structurally compatible with
 // @opentelemetry/api's interfaces, so `startActiveSpan` works on runtimes that have ALS.
 import type { Context, ContextManager } from "@opentelemetry/api";
-import type { AsyncLocalStorageClass, AsyncLocalStorageLike } from "../context/storage.js";
+import type { AsyncLocalStorageClass, AsyncLocalStorageLike } from "../model/config.js";
 
 /** An immutable map of context values, as the API's own BaseContext: setting or deleting returns a new one. */
 function otelContext(values: Map<symbol, unknown>): Context {

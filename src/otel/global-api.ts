@@ -1,6 +1,6 @@
 // Talks to @opentelemetry/api through its documented cross-copy global (`Symbol.for("opentelemetry.js.api.1")`)
 // rather than importing it: the API alone would add ~7 KB gzip to every Worker bundle.
-import { isValidSpanContext, type RemoteParent } from "./traceparent.js";
+import { isValidSpanContext, type RemoteParent } from "../util/traceparent.js";
 
 interface OtelContext {
   getValue(key: symbol): unknown;

@@ -1,8 +1,8 @@
 // `registerGlobal: true`: makes edge-tracer the global OpenTelemetry tracer provider (and, with ALS, the
 // context manager), through the API's documented global slot, so no copy of @opentelemetry/api ships with us.
 import type { ContextManager } from "@opentelemetry/api";
-import type { AsyncLocalStorageClass } from "../context/storage.js";
-import { warnOnce } from "../core/warn.js";
+import type { AsyncLocalStorageClass } from "../model/config.js";
+import { warnOnce } from "../util/warn.js";
 import { alsContextManager } from "./context-manager.js";
 import { OTEL_GLOBAL } from "./global-api.js";
 import { stepTracerProvider } from "./tracer-provider.js";

@@ -1,10 +1,11 @@
 // An OpenTelemetry TracerProvider whose spans become custom steps of the current invocation: a span a user
 // starts with `trace.getTracer(...).startActiveSpan(...)` shows in the trace, and LLM calls inside it are its children.
 import type { Attributes, Context, ContextManager, Span, SpanContext, SpanOptions, SpanStatus, Tracer as OtelTracer, TracerProvider } from "@opentelemetry/api";
-import { activeContext, runInContext, type ActiveContext } from "../context/storage.js";
-import type { Collector } from "../core/collector.js";
-import { createScope } from "../core/scope.js";
-import type { Step } from "../core/step.js";
+import { activeContext, runInContext } from "../context/storage.js";
+import type { Recording } from "../record/collector.js";
+import type { Collector } from "../record/collector.js";
+import { createScope } from "../model/scope.js";
+import type { Step } from "../model/records.js";
 import { SPAN_KEY } from "./global-api.js";
 
 const INVALID: SpanContext = { traceId: "00000000000000000000000000000000", spanId: "0000000000000000", traceFlags: 0 };
@@ -13,7 +14,7 @@ const INVALID: SpanContext = { traceId: "00000000000000000000000000000000", span
  * Where the work inside each span we started is recorded: its invocation, and a scope whose span is that span.
  * Weak, so a span is not kept alive by it.
  */
-const recordedIn = new WeakMap<Span, ActiveContext>();
+const recordedIn = new WeakMap<Span, Recording>();
 
 /**
  * A span backed by a step. Without one (outside an invocation) it records nothing, like the API's no-op span.

@@ -1,7 +1,7 @@
 // Reads the chat completions dialect shared by OpenAI, Azure OpenAI and Mistral (chat and agents): the request,
 // the JSON response, and the streamed chunks, into an LlmCall. Mistral differs only in details handled here
 // (content as an array of chunks, tool arguments as objects, usage in the last content chunk).
-import type { Choice, LlmCall, ToolCall } from "../core/step.js";
+import type { Choice, LlmCall, ToolCall } from "../model/records.js";
 import { asArray, readParams, readUsage, TOKEN, type Dialect, type Json } from "./dialect.js";
 
 /** Request fields recorded as parameters; messages, model and tools are recorded on their own. */

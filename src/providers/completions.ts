@@ -1,6 +1,6 @@
 // Text completions: OpenAI's legacy `/v1/completions` (a prompt in, `choices[].text` out) and Mistral's FIM
 // `/v1/fim/completions` (a prompt and a suffix in, chat-shaped choices out). Both are `text_completion`.
-import type { LlmCall } from "../core/step.js";
+import type { LlmCall } from "../model/records.js";
 import { choiceAt, readChatChunk, readChatResponse, readEnvelope } from "./chat-completions.js";
 import { readParams, TOKEN, type Dialect, type Json } from "./dialect.js";
 

@@ -1,7 +1,7 @@
 // Which calls are recorded, in which dialect, as which endpoint: the built-in hosts, Azure, declared endpoints.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { jsonInit, traced, upstream } from "../../test/support/upstream.js";
-import { resetWarnings } from "../core/warn.js";
+import { resetWarnings } from "../util/warn.js";
 import { endpointOf, looksLikeProviderCall, matchProvider, undeclaredHint } from "./detect.js";
 
 const match = (url: string, declared: { baseUrl: string; kind: "openai" | "mistral" }[] = []) => matchProvider(new URL(url), declared);

@@ -1,6 +1,6 @@
 // Which provider a URL belongs to (the built-in hosts, Azure OpenAI, endpoints declared in config),
 // and which endpoint family its path names; for a call to an undeclared host that looks like one, how to declare it.
-import type { ProviderEndpoint } from "../core/config.js";
+import type { ProviderEndpoint } from "../model/config.js";
 
 export interface ProviderMatch {
   provider: "openai" | "mistral";

@@ -1,5 +1,5 @@
 // What every endpoint reader implements, and the small readers they share (usage, lists).
-import type { LlmCall, Operation } from "../core/step.js";
+import type { LlmCall, Operation } from "../model/records.js";
 
 export type Json = Record<string, any>;
 

@@ -1,5 +1,5 @@
 // Embeddings (OpenAI, Azure, Mistral): how many inputs, the vector dimension and usage. Vectors are looked at, never kept.
-import type { LlmCall } from "../core/step.js";
+import type { LlmCall } from "../model/records.js";
 import { readEnvelope } from "./chat-completions.js";
 import { readParams, type Dialect, type Json } from "./dialect.js";
 

@@ -1,6 +1,6 @@
 // The provider's own words when a call fails: an HTTP error body (OpenAI, Azure, Mistral or a gateway's HTML page),
 // or an error event inside a stream. Kept short: about 1 KB of text (never more than `maxFieldBytes`), marked when cut.
-import { clip } from "../core/serialize.js";
+import { clip } from "../util/serialize.js";
 
 type Json = Record<string, any>;
 

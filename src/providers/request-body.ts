@@ -1,17 +1,8 @@
 // The request body as text, read from a copy so the caller's body is never consumed; and the one change we
 // ever make to it: `injectStreamUsage` asking a streamed OpenAI chat request for its usage.
 import { isJsonObject } from "./dialect.js";
+import type { RequestLike } from "../util/request-like.js";
 
-/** A Request by its shape, not `instanceof`: realms differ (EdgeVM's `clone()` returns a non-instance). */
-export interface RequestLike {
-  url: string;
-  method: string;
-  signal?: AbortSignal | null;
-  clone(): { text(): Promise<string> };
-}
-
-export const isRequestLike = (value: unknown): value is RequestLike =>
-  typeof value === "object" && value !== null && typeof (value as RequestLike).url === "string" && typeof (value as RequestLike).clone === "function";
 
 /**
  * The body's text: at once for a string or bytes (what the SDKs send), later for a Blob or a Request.

@@ -1,7 +1,7 @@
 // OpenAI's Responses API (`/v1/responses`, also on Azure): the request, the JSON response, and the typed events
 // of its stream (`response.output_text.delta`, function-call argument deltas, `response.completed` with usage).
 // Everything lands in choice 0: the Responses API returns one output list, not choices.
-import type { Choice, LlmCall, ToolCall } from "../core/step.js";
+import type { Choice, LlmCall, ToolCall } from "../model/records.js";
 import { argumentsText, choiceAt, readEnvelope } from "./chat-completions.js";
 import { asArray, END, readParams, TOKEN, type Dialect, type Json } from "./dialect.js";
 

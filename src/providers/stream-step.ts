@@ -1,8 +1,8 @@
 // Records a streamed (text/event-stream) reply while handing the caller the upstream bytes unchanged, as fast as it reads.
 // Per chunk: the SSE parse and, per event, one JSON.parse and the endpoint's reader. Nothing is copied or buffered.
-import { now } from "../core/clock.js";
-import type { LlmCall, Step, StepStatus } from "../core/step.js";
-import { guard } from "../core/warn.js";
+import { now } from "../util/clock.js";
+import type { LlmCall, Step, StepStatus } from "../model/records.js";
+import { guard } from "../util/warn.js";
 import { END, isJsonObject, TOKEN, type Dialect, type Json } from "./dialect.js";
 import { streamedError } from "./errors.js";
 import { createSseParser } from "./sse.js";

@@ -1,25 +1,21 @@
 // The traced fetch: records calls to OpenAI, Azure OpenAI, Mistral and declared compatible endpoints as steps,
 // and passes everything else through. The caller always gets what it would get without us: the same Response,
 // or one whose body is the same bytes; the same errors, unchanged.
-import type { Collector } from "../core/collector.js";
-import type { Scope } from "../core/scope.js";
-import type { LlmCall, Step, StepStatus } from "../core/step.js";
-import { guard, warnOnce } from "../core/warn.js";
+import type { Recording } from "../record/collector.js";
+import type { LlmCall, Step, StepStatus } from "../model/records.js";
+import { guard, warnOnce } from "../util/warn.js";
 import { chatDialect } from "./chat-completions.js";
 import { fimDialect, legacyCompletionsDialect } from "./completions.js";
 import { endpointOf, matchProvider, undeclaredHint, type Endpoint } from "./detect.js";
 import type { Dialect } from "./dialect.js";
 import { embeddingsDialect } from "./embeddings.js";
 import { readErrorBody } from "./errors.js";
-import { bodyText, isRequestLike, replaceBody, withStreamUsage, type RequestLike } from "./request-body.js";
+import { isRequestLike, type RequestLike } from "../util/request-like.js";
+import { withTraceparent } from "./propagate.js";
+import { bodyText, replaceBody, withStreamUsage } from "./request-body.js";
 import { responsesDialect } from "./responses.js";
 import { isAbort, traceStream } from "./stream-step.js";
 
-/** Where a call is recorded: resolved at call time, so one fetch can serve a whole invocation. */
-export interface FetchTarget {
-  collector: Collector;
-  scope: Scope;
-}
 
 const DIALECTS: Record<Exclude<Endpoint, "generic">, Dialect> = {
   chat: chatDialect,
@@ -32,10 +28,15 @@ const DIALECTS: Record<Exclude<Endpoint, "generic">, Dialect> = {
 
 type FetchArgs = [RequestInfo | URL, RequestInit | undefined];
 
-/** Builds a fetch that records into `target()`; when it returns undefined, calls pass straight through. */
-export function createTracedFetch(target: () => FetchTarget | undefined): typeof fetch {
+/**
+ * Builds a fetch that records into `target()`, looked up once per call (so one fetch can serve a whole
+ * invocation); when it returns undefined, calls pass straight through.
+ */
+export function createTracedFetch(target: () => Recording | undefined): typeof fetch {
   return async function tracedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const call = guard("fetch", () => startCall(target(), input, init), undefined);
+    const where = guard("fetch", target, undefined);
+    if (where) [input, init] = guard("fetch", () => withTraceparent(where, input, init), [input, init] as FetchArgs);
+    const call = guard("fetch", () => startCall(where, input, init), undefined);
     if (!call) return globalThis.fetch(input, init);
     const [sendInput, sendInit] = call.injectUsage ? await call.injectUsage([input, init]) : [input, init];
     let response: Response;
@@ -56,7 +57,7 @@ interface Call {
   injectUsage?: (args: FetchArgs) => Promise<FetchArgs>;
 }
 
-function startCall(target: FetchTarget | undefined, input: RequestInfo | URL, init: RequestInit | undefined): Call | undefined {
+function startCall(target: Recording | undefined, input: RequestInfo | URL, init: RequestInit | undefined): Call | undefined {
   if (!target) return undefined;
   const request = isRequestLike(input) ? input : undefined;
   const url = parseUrl(request ? request.url : String(input));

@@ -1,7 +1,7 @@
 // instrument: wraps a Workers ExportedHandler so fetch, scheduled and queue each run in their own invocation.
-import type { TracerConfig } from "../core/config.js";
-import { guard } from "../core/warn.js";
-import { tracerOrOff, type InvocationOptions, type Tracer } from "../core/tracer.js";
+import type { TracerConfig } from "../model/config.js";
+import { guard } from "../util/warn.js";
+import { tracerOrOff, type InvocationOptions, type Tracer } from "../api/tracer.js";
 import type { ExecutionContextLike } from "./wait-until.js";
 import { withTracer } from "./with-tracer.js";
 

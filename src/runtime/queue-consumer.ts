@@ -1,12 +1,12 @@
 // createQueueConsumer: the queue() handler of a consumer Worker. It forwards the batches queueExporter
 // enqueued to phospho or OTLP, acking each message once every destination took it, retrying it on a
 // transient failure, and acking (after saying so) one that can never be delivered. It traces nothing itself.
-import { now } from "../core/clock.js";
-import { resolveConfig, type ResolvedConfig, type TracerConfig } from "../core/config.js";
-import { describeError, guard } from "../core/warn.js";
+import { now } from "../util/clock.js";
+import { resolveConfig, type ResolvedConfig, type TracerConfig } from "../model/config.js";
+import { describeError, guard } from "../util/warn.js";
 import { ConfigError } from "../errors/config-error.js";
 import { consoleExporter } from "../exporters/console.js";
-import type { ExportBatch, Exporter, ExportResult } from "../exporters/exporter.js";
+import type { ExportBatch, Exporter, ExportResult } from "../model/exporter.js";
 import { phosphoExporter } from "../exporters/phospho.js";
 import { countOf, isQueueEnvelope, isQueueExporter } from "../exporters/queue.js";
 

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { memoryExporter } from "../../test/support/memory-exporter.js";
 import { createTracer, log, withTracer, type ExportResult, type TracerConfig } from "../index.js";
-import { resetWarnings } from "../core/warn.js";
+import { resetWarnings } from "../util/warn.js";
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,10 +1,10 @@
 // withTracer: one invocation around a handler, flushed after it settles through waitUntil (or awaited).
 import { runInContext } from "../context/storage.js";
-import type { TracerConfig } from "../core/config.js";
-import type { Invocation } from "../core/invocation.js";
-import { tracerOrOff, type InvocationOptions, type Tracer } from "../core/tracer.js";
-import { guard } from "../core/warn.js";
-import { now } from "../core/clock.js";
+import type { TracerConfig } from "../model/config.js";
+import type { Invocation } from "../api/invocation.js";
+import { tracerOrOff, type InvocationOptions, type Tracer } from "../api/tracer.js";
+import { guard } from "../util/warn.js";
+import { now } from "../util/clock.js";
 import { watchBody } from "./response-body.js";
 import { findWaitUntil, type ExecutionContextLike } from "./wait-until.js";
 

@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { EdgeVM } from "@edge-runtime/vm";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { detectRuntime } from "../../src/runtime/detect.js";
+import { detectRuntime } from "../../src/util/detect-runtime.js";
 import { denoBinary } from "./support/deno.js";
 import { startWorkerd } from "./support/workerd.js";
 
@@ -20,7 +20,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 async function probe(format: "esm" | "iife", tail: string): Promise<string> {
   const result = await build({
     absWorkingDir: root,
-    stdin: { contents: `import { detectRuntime } from "./src/runtime/detect.ts";\n${tail}`, resolveDir: root, loader: "ts" },
+    stdin: { contents: `import { detectRuntime } from "./src/util/detect-runtime.ts";\n${tail}`, resolveDir: root, loader: "ts" },
     bundle: true,
     write: false,
     format,

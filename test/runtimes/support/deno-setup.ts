@@ -1,7 +1,7 @@
 // Runs first in the Deno bundle, before the example: routes the real API hosts to the loopback mocks (given as
 // the first argument), makes `Deno.serve` listen on a free loopback port, and reports on stdout the port, the
 // runtime detectRuntime() sees, and whether `node:async_hooks` gives the example an AsyncLocalStorage.
-import { detectRuntime } from "../../../src/runtime/detect.js";
+import { detectRuntime } from "../../../src/util/detect-runtime.js";
 import { routedFetch, type Routes } from "./routes.js";
 
 type Handler = (request: Request) => Response | Promise<Response>;

@@ -1,13 +1,13 @@
 // Turns what a collector recorded into the batch exporters send: links resolved, outputs filled, text bounded.
-import type { ExportBatch, ExportedLog, ExportedScope, ExportedStep } from "../exporters/exporter.js";
-import { now } from "./clock.js";
-import type { Scope } from "./scope.js";
-import type { Collector } from "./collector.js";
-import type { ResolvedConfig } from "./config.js";
-import { attachLeftovers } from "./linking.js";
-import type { LogRecord } from "./log-record.js";
-import { clip, toText } from "./serialize.js";
-import { answersWithText, outputText, type LlmCall, type Step } from "./step.js";
+import type { ExportBatch, ExportedLog, ExportedScope, ExportedStep } from "../model/exporter.js";
+import { now } from "../util/clock.js";
+import type { Scope } from "../model/scope.js";
+import type { Collector } from "../record/collector.js";
+import type { ResolvedConfig } from "../model/config.js";
+import { attachLeftovers } from "../record/linking.js";
+import type { LogRecord } from "../model/records.js";
+import { clip, toText } from "../util/serialize.js";
+import { answersWithText, outputText, type LlmCall, type Step } from "../model/records.js";
 
 /** Builds the export batch of a sealed collector. Synchronous: everything it reads has settled or timed out. */
 export function buildBatch(collector: Collector, config: ResolvedConfig): ExportBatch {

@@ -1,13 +1,12 @@
 // The API users call on an invocation or inside a tracer() block: fetch, log, tracer, trace, step.
-import { orphanCollector } from "../context/orphans.js";
-import { runInContext } from "../context/storage.js";
-import { propagating } from "../otel/propagate.js";
+import { orphanCollector } from "../record/orphans.js";
+import { activeContext, hasStorage, runInContext } from "../context/storage.js";
 import { createTracedFetch } from "../providers/traced-fetch.js";
-import type { Collector } from "./collector.js";
-import type { LogEvent, LogIds } from "./log-record.js";
-import type { Scope, ScopeOptions } from "./scope.js";
-import { sanitize } from "./serialize.js";
-import { guard, warnOnce } from "./warn.js";
+import type { Collector } from "../record/collector.js";
+import type { LogEvent, LogIds } from "../model/records.js";
+import type { Scope, ScopeOptions } from "../model/scope.js";
+import { sanitize } from "../util/serialize.js";
+import { guard, warnOnce } from "../util/warn.js";
 
 /** Options of a custom step. */
 export interface StepOptions {
@@ -76,7 +75,7 @@ export class TraceHandle {
   get fetch(): typeof fetch {
     if (!this.#fetch) {
       const target = () => callTarget(this.collector, this.#current());
-      this.#fetch = propagating(createTracedFetch(target), target);
+      this.#fetch = createTracedFetch(target);
     }
     return this.#fetch;
   }
@@ -166,8 +165,14 @@ export class TraceHandle {
     return this.collector.sealed ? lateCollector(this.collector, what) : this.collector;
   }
 
-  /** The scope this call belongs to: fixed for a tracer() handle, found at call time for the invocation. */
+  /**
+   * The scope this call belongs to: fixed for a tracer() handle; for the invocation, found at call time: exactly
+   * through AsyncLocalStorage, else the innermost open `tracer()` block.
+   */
   #current(): Scope {
-    return this.#scope ?? this.collector.currentScope();
+    if (this.#scope) return this.#scope;
+    if (!hasStorage()) return this.collector.innermostScope();
+    const active = activeContext();
+    return active?.collector === this.collector ? active.scope : this.collector.root;
   }
 }

@@ -1,9 +1,9 @@
 // One handled request, scheduled event or queue batch: the root handle plus flush().
-import type { ExportResult } from "../exporters/exporter.js";
-import type { Collector } from "./collector.js";
-import { flushCollector } from "./flush.js";
+import type { ExportResult } from "../model/exporter.js";
+import type { Collector } from "../record/collector.js";
+import { flushCollector } from "../pipeline/flush.js";
 import { TraceHandle } from "./handle.js";
-import type { Tracer } from "./tracer.js";
+import type { Exporter } from "../model/exporter.js";
 
 /**
  * Everything one request records. `withTracer` and `instrument` create it, run your handler with it,
@@ -17,15 +17,15 @@ import type { Tracer } from "./tracer.js";
 export class Invocation extends TraceHandle {
   /** The W3C trace id every span of this invocation carries. */
   readonly traceId: string;
-  readonly #tracer: Tracer;
+  readonly #exporters: readonly Exporter[];
   #flushed: Promise<ExportResult> | undefined;
 
   /** @internal Use `tracer.startInvocation()`. */
-  constructor(tracer: Tracer, collector: Collector) {
+  constructor(collector: Collector, exporters: readonly Exporter[]) {
     super(collector);
-    this.#tracer = tracer;
+    this.#exporters = exporters;
     this.traceId = collector.traceId;
-    collector.invocation = this;
+    invocations.set(collector, this);
   }
 
   /**
@@ -33,5 +33,13 @@ export class Invocation extends TraceHandle {
    * request per destination. Call it once, after the response; later calls return the same promise.
    * Never rejects. Works detached: `const { flush } = invocation`.
    */
-  readonly flush = (): Promise<ExportResult> => (this.#flushed ??= flushCollector(this.collector, this.#tracer));
+  readonly flush = (): Promise<ExportResult> => (this.#flushed ??= flushCollector(this.collector, this.#exporters));
+}
+
+// Which Invocation wraps a collector, for `currentInvocation()`. Weak: it goes with its request.
+const invocations = new WeakMap<Collector, Invocation>();
+
+/** The Invocation of `collector`, if one wraps it. */
+export function invocationOf(collector: Collector): Invocation | undefined {
+  return invocations.get(collector);
 }

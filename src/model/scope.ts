@@ -1,6 +1,6 @@
 // A `tracer()` / `trace()` block: ids and metadata that apply to every log and step inside it. Scopes nest.
-import { newSpanId } from "./ids.js";
-import { now } from "./clock.js";
+import { newSpanId } from "../util/ids.js";
+import { now } from "../util/clock.js";
 
 /** What a `tracer()` block or `trace()` wrapper sets for everything inside it. */
 export interface ScopeOptions {

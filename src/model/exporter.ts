@@ -1,5 +1,5 @@
 // The exporter contract: what a flush hands to each destination, and what it gets back.
-import type { LlmCall, StepKind, StepStatus } from "../core/step.js";
+import type { LlmCall, StepKind, StepStatus } from "./records.js";
 
 /** What one flush delivered, per destination summed up. Counts are logs plus steps. */
 export interface ExportResult {

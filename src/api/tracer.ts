@@ -1,14 +1,15 @@
 // createTracer: validated config and exporters, made once and shared by every invocation.
-import { enableStorage, type AsyncLocalStorageClass } from "../context/storage.js";
+import { enableStorage } from "../context/storage.js";
+import type { AsyncLocalStorageClass } from "../model/config.js";
 import { registerGlobal } from "../otel/register.js";
 import { consoleExporter } from "../exporters/console.js";
-import type { Exporter } from "../exporters/exporter.js";
+import type { Exporter } from "../model/exporter.js";
 import { phosphoExporter } from "../exporters/phospho.js";
-import { createCollector } from "./collector.js";
-import { resolveConfig, type ResolvedConfig, type TracerConfig } from "./config.js";
+import { createCollector } from "../record/collector.js";
+import { resolveConfig, type ResolvedConfig, type TracerConfig } from "../model/config.js";
 import { Invocation } from "./invocation.js";
-import type { ScopeOptions } from "./scope.js";
-import { parseTraceparent } from "../otel/traceparent.js";
+import type { ScopeOptions } from "../model/scope.js";
+import { parseTraceparent } from "../util/traceparent.js";
 import { foreignActiveSpan } from "../otel/global-api.js";
 
 const brand = Symbol.for("edge-tracer.tracer");
@@ -55,7 +56,7 @@ export function createTracer(config: TracerConfig = {}): Tracer {
     startInvocation: (options = {}) => {
       // An explicit traceparent wins; else another OpenTelemetry SDK's active span, if any.
       const parent = parseTraceparent(options.traceparent, options.tracestate) ?? foreignActiveSpan();
-      return new Invocation(tracer, createCollector(resolved, options, true, parent));
+      return new Invocation(createCollector(resolved, options, true, parent), exporters);
     },
   };
   return Object.freeze(tracer);

@@ -1,9 +1,9 @@
 // Records made where no open invocation can be found: a module-level log() with no AsyncLocalStorage or outside
 // withTracer, and logs, steps or LLM calls that come after their invocation's flush began. They are never guessed
 // into another request: they are kept here and exported, unlinked, by the next flush.
-import { createCollector, type Collector } from "../core/collector.js";
-import { now } from "../core/clock.js";
-import { resolveConfig, type ResolvedConfig } from "../core/config.js";
+import { createCollector, type Collector } from "./collector.js";
+import { now } from "../util/clock.js";
+import { resolveConfig, type ResolvedConfig } from "../model/config.js";
 
 let orphans: Collector | undefined;
 

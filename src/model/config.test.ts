@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, isConfigError } from "../errors/config-error.js";
 import { EdgeTracerError } from "../errors/edge-tracer-error.js";
 import { resolveConfig, type TracerConfig } from "./config.js";
-import { createTracer } from "./tracer.js";
-import { resetWarnings } from "./warn.js";
+import { createTracer } from "../api/tracer.js";
+import { resetWarnings } from "../util/warn.js";
 
 afterEach(() => {
   vi.restoreAllMocks();

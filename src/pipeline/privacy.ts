@@ -1,10 +1,10 @@
 // What leaves the isolate: `recordContent: false` keeps metadata only, and the `redact` hook may rewrite or
 // drop each log and step before it is exported. (Request headers are never read at all.)
-import type { ExportBatch, ExportedLog, ExportedStep } from "../exporters/exporter.js";
-import type { RedactItem, ResolvedConfig } from "./config.js";
-import type { Choice, LlmCall } from "./step.js";
-import { sanitize, toText } from "./serialize.js";
-import { warnOnce } from "./warn.js";
+import type { ExportBatch, ExportedLog, ExportedStep } from "../model/exporter.js";
+import type { RedactItem, ResolvedConfig } from "../model/config.js";
+import type { Choice, LlmCall } from "../model/records.js";
+import { sanitize, toText } from "../util/serialize.js";
+import { warnOnce } from "../util/warn.js";
 
 export function applyPrivacy(batch: ExportBatch, config: ResolvedConfig): void {
   if (!config.recordContent) {

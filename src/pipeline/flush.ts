@@ -1,17 +1,17 @@
 // Flush: wait for open steps (streams) within the budget, seal the batch, export it once per destination.
-import { takeOrphans } from "../context/orphans.js";
-import { emptyResult, mergeResults, type ExportBatch, type ExportResult } from "../exporters/exporter.js";
+import { takeOrphans } from "../record/orphans.js";
+import { emptyResult, mergeResults, type ExportBatch, type Exporter, type ExportResult } from "../model/exporter.js";
+import type { ResolvedConfig } from "../model/config.js";
 import { buildBatch } from "./batch.js";
 import { applyPrivacy } from "./privacy.js";
 import { matchesKeep } from "./sampling.js";
-import { now } from "./clock.js";
-import type { Collector } from "./collector.js";
-import type { Tracer } from "./tracer.js";
-import { describeError, guard, warnOnce } from "./warn.js";
+import { now } from "../util/clock.js";
+import type { Collector } from "../record/collector.js";
+import { describeError, guard, warnOnce } from "../util/warn.js";
 
 /** Never rejects: the tracer's failures are reported, not thrown. */
-export async function flushCollector(collector: Collector, tracer: Tracer): Promise<ExportResult> {
-  const { config, exporters } = tracer;
+export async function flushCollector(collector: Collector, exporters: readonly Exporter[]): Promise<ExportResult> {
+  const { config } = collector;
   const deadline = now() + config.flushTimeoutMs;
   // Tracing off (a config mistake inside withTracer): nothing to send, and the isolate's orphans wait for a real flush.
   if (!exporters.length) return emptyResult();
@@ -70,7 +70,7 @@ async function settleWithin(pending: Set<Promise<unknown>>, deadline: number): P
   }
 }
 
-function emptyBatch(config: Tracer["config"]): ExportBatch {
+function emptyBatch(config: ResolvedConfig): ExportBatch {
   return { resource: { serviceName: config.serviceName }, scopes: [], logs: [], looseSteps: [], maxFieldBytes: config.maxFieldBytes, semconv: config.semconv };
 }
 

@@ -1,12 +1,7 @@
 // Sampling: a head decision when an invocation starts (`sampleRate`), and LLM-aware tail rules at flush (`keep`)
 // that rescue the invocations worth seeing: failures, slow calls, heavy token use, truncated or filtered answers.
-import type { Collector } from "./collector.js";
-import type { KeepRules } from "./config.js";
-
-/** The head decision: true for the share `sampleRate` of invocations. */
-export function headSampled(sampleRate: number): boolean {
-  return sampleRate >= 1 || Math.random() < sampleRate;
-}
+import type { Collector } from "../record/collector.js";
+import type { KeepRules } from "../model/config.js";
 
 /** Whether an invocation the head decision dropped must be exported anyway. */
 export function matchesKeep(collector: Collector, keep: KeepRules): boolean {

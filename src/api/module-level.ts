@@ -1,14 +1,13 @@
 // Module-level log/tracer/trace/tracedFetch: they find the current invocation through AsyncLocalStorage.
 // Without it they never guess: they warn once, and logs are kept for the next flush, unlinked.
-import { callTarget, TraceHandle, type TraceWrapper } from "../core/handle.js";
-import type { Invocation } from "../core/invocation.js";
-import type { LogEvent, LogIds } from "../core/log-record.js";
-import type { ScopeOptions } from "../core/scope.js";
-import { warnOnce } from "../core/warn.js";
+import { callTarget, TraceHandle, type TraceWrapper } from "./handle.js";
+import { invocationOf, type Invocation } from "./invocation.js";
+import type { LogEvent, LogIds } from "../model/records.js";
+import type { ScopeOptions } from "../model/scope.js";
+import { warnOnce } from "../util/warn.js";
 import { createTracedFetch } from "../providers/traced-fetch.js";
-import { propagating } from "../otel/propagate.js";
-import { orphanCollector } from "./orphans.js";
-import { activeContext } from "./storage.js";
+import { orphanCollector } from "../record/orphans.js";
+import { activeContext } from "../context/storage.js";
 
 /** The handle of the code calling: its invocation and scope, or the orphan collector when none can be found. */
 function ambientHandle(what: string): TraceHandle {
@@ -29,7 +28,8 @@ function ambientHandle(what: string): TraceHandle {
  * @example const invocation = currentInvocation(); invocation?.log({ input, output });
  */
 export function currentInvocation(): Invocation | undefined {
-  return activeContext()?.collector.invocation;
+  const active = activeContext();
+  return active && invocationOf(active.collector);
 }
 
 /**
@@ -70,7 +70,7 @@ export function trace(options: ScopeOptions = {}): TraceWrapper {
  *
  * @example const openai = new OpenAI({ apiKey: env.OPENAI_API_KEY, fetch: tracedFetch });
  */
-export const tracedFetch: typeof fetch = /*@__PURE__*/ propagating(/*@__PURE__*/ createTracedFetch(currentTarget), currentTarget);
+export const tracedFetch: typeof fetch = /*@__PURE__*/ createTracedFetch(currentTarget);
 
 function currentTarget() {
   const active = activeContext();

@@ -1,9 +1,19 @@
 // The one place user options become resolved options: validated, defaults filled,
 // and every mistake reported as a ConfigError naming the field and the fix.
 import { ConfigError } from "../errors/config-error.js";
-import type { Exporter } from "../exporters/exporter.js";
-import type { AsyncLocalStorageClass } from "../context/storage.js";
-import { warnOnce } from "./warn.js";
+import type { Exporter } from "./exporter.js";
+import { warnOnce } from "../util/warn.js";
+
+/** The part of `AsyncLocalStorage` we use, so any runtime's implementation fits. */
+export interface AsyncLocalStorageLike<T> {
+  getStore(): T | undefined;
+  run<R>(store: T, callback: () => R): R;
+}
+
+/**
+ * An `AsyncLocalStorage` class, e.g. `import { AsyncLocalStorage } from "node:async_hooks"` in your code.
+ */
+export type AsyncLocalStorageClass = new () => AsyncLocalStorageLike<any>;
 
 /** An OpenAI- or Mistral-compatible endpoint the traced fetch should record (a gateway, Groq, vLLM…). */
 export interface ProviderEndpoint {

@@ -1,7 +1,7 @@
 // The linking rule (DESIGN §3): which log each step belongs to.
-import { isWithin } from "./scope.js";
-import type { LogRecord } from "./log-record.js";
-import type { Step } from "./step.js";
+import { isWithin } from "../model/scope.js";
+import type { LogRecord } from "../model/records.js";
+import type { Step } from "../model/records.js";
 
 /** A new log claims every unclaimed step that started in its scope, or a scope nested in it, before it. */
 export function claimEarlierSteps(steps: readonly Step[], log: LogRecord): void {

@@ -1,23 +1,24 @@
 // Everything one invocation records: its scopes, steps and logs, and what is still open.
 // One per request; nothing here is shared between requests.
-import { activeContext, hasStorage } from "../context/storage.js";
-import type { Invocation } from "./invocation.js";
-import type { RemoteParent } from "../otel/traceparent.js";
-import { now } from "./clock.js";
-import type { ResolvedConfig } from "./config.js";
-import { newSessionId, newSpanId, newTaskId, newTraceId } from "./ids.js";
+import type { RemoteParent } from "../util/traceparent.js";
+import { now } from "../util/clock.js";
+import type { ResolvedConfig } from "../model/config.js";
+import { newSessionId, newSpanId, newTaskId, newTraceId } from "../util/ids.js";
 import { claim, claimEarlierSteps } from "./linking.js";
-import type { LogEvent, LogIds, LogRecord } from "./log-record.js";
-import { sanitize } from "./serialize.js";
-import { headSampled } from "./sampling.js";
-import { createScope, inherited, inheritedMetadata, type Scope, type ScopeOptions } from "./scope.js";
-import type { Step, StepKind, StepStatus } from "./step.js";
-import { describeError, warnOnce } from "./warn.js";
+import type { LogEvent, LogIds, LogRecord } from "../model/records.js";
+import { sanitize } from "../util/serialize.js";
+import { createScope, inherited, inheritedMetadata, type Scope, type ScopeOptions } from "../model/scope.js";
+import type { Step, StepKind, StepStatus } from "../model/records.js";
+import { describeError, warnOnce } from "../util/warn.js";
+
+/** Where a record goes: which invocation's collector, and which `tracer()` scope inside it. */
+export interface Recording {
+  collector: Collector;
+  scope: Scope;
+}
 
 /** What one invocation records. Made by {@link createCollector}; the tracer's internals read and extend it. */
 export interface Collector {
-  /** The public handle of this collector, once an Invocation wraps it. */
-  invocation?: Invocation;
   readonly config: ResolvedConfig;
   /** False for the orphan collector: a call with no request to belong to is passed through, not recorded. */
   readonly recordsCalls: boolean;
@@ -39,11 +40,11 @@ export interface Collector {
   /** Open steps and pending log outputs: what a flush waits for. */
   readonly pending: Set<Promise<unknown>>;
   /**
-   * The scope a call through the root handle belongs to. With AsyncLocalStorage, the context says it exactly.
-   * Without, the innermost `tracer()` block still open: right for sequential code, the documented limit for
-   * concurrent blocks (whose own handles are always exact).
+   * The innermost `tracer()` block still open, or the root: where a root-handle call belongs without
+   * AsyncLocalStorage. Right for sequential code, the documented limit for concurrent blocks (whose own handles
+   * are always exact).
    */
-  currentScope(): Scope;
+  innermostScope(): Scope;
   enterScope(parent: Scope, options: ScopeOptions): Scope;
   leaveScope(scope: Scope): void;
   /** Records a log and links the earlier steps of its scope to it. Values are snapshotted now: later mutation does not leak in. */
@@ -72,7 +73,8 @@ export function createCollector(
   const stepEnds = new Map<Step, () => void>();
   const steps: Step[] = [];
   const traceId = parent?.traceId ?? newTraceId();
-  const sampled = headSampled(config.sampleRate);
+  // The head sampling decision: true for the share `sampleRate` of invocations.
+  const sampled = config.sampleRate >= 1 || Math.random() < config.sampleRate;
   const root = createScope(undefined, rootOptions);
 
   const track = (promise: Promise<unknown>): void => {
@@ -97,13 +99,7 @@ export function createCollector(
     sealed: false,
     pending,
 
-    currentScope() {
-      if (hasStorage()) {
-        const active = activeContext();
-        return active?.collector === collector ? active.scope : root;
-      }
-      return openScopes.at(-1) ?? root;
-    },
+    innermostScope: () => openScopes.at(-1) ?? root,
 
     enterScope(parent, options) {
       const scope = createScope(parent, options);
