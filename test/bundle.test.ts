@@ -12,8 +12,10 @@ const FORBIDDEN = ["process", "Buffer", "require", "setImmediate"];
  * This guard sits just above today's size, so any growth is noticed and must be argued in the commit that raises it.
  * 20 KB → 21 KB: a response body kept open for lazy calls, late records kept for the next flush, config values
  * from Workers vars and a config cache by content, Responses API input as text, gateway HTML errors cut to text.
+ * 21 KB → 22 KB: the one-way export pipeline (privacy and redaction on the records, with structured values for
+ * steps too; one clipping pass), +0.1 KB.
  */
-const BUDGET_B_GZIP = 21 * 1024;
+const BUDGET_B_GZIP = 22 * 1024;
 
 /**
  * Bundles `entry` as a Worker would, with every forbidden global (also as `globalThis.x`, `self.x`, `global.x`)

@@ -19,7 +19,7 @@ const chat = step(
   },
   { inputText: '[{"role":"user","content":"Say a color"}]' },
 );
-const attributes = (s: ExportedStep, semconv: "current" | "legacy" | "both") => genAiAttributes(s, { semconv, maxFieldBytes: 1000 });
+const attributes = (s: ExportedStep, semconv: "current" | "legacy" | "both") => genAiAttributes(s, semconv);
 
 const SHARED = {
   "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini-2024-07-18",

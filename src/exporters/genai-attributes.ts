@@ -3,7 +3,6 @@
 // (provider, usage, prompt and completion content). Names the two share, and names only one of them has
 // (embeddings dimension, agent id, time to first chunk…), are always written: they duplicate nothing.
 import type { Attributes } from "@opentelemetry/api";
-import { clip } from "../util/serialize.js";
 import type { LlmCall } from "../model/records.js";
 import type { ExportedStep } from "../model/exporter.js";
 
@@ -12,21 +11,17 @@ const REQUEST_PARAMS = ["temperature", "top_p", "max_tokens", "max_completion_to
 /** The parameters written under another name (each provider's own spelling of the same setting). */
 const PARAM_NAMES: Record<string, string> = { max_completion_tokens: "max_tokens", max_output_tokens: "max_tokens", random_seed: "seed", n: "choice.count" };
 
-export interface GenAiOptions {
-  /** `current` names (gen_ai.usage.input_tokens…), `legacy` ones (gen_ai.prompt.0.content…, which phospho reads), or `both`. */
-  semconv: "current" | "legacy" | "both";
-  maxFieldBytes: number;
-}
+/** `current` names (gen_ai.usage.input_tokens…), `legacy` ones (gen_ai.prompt.0.content…, which phospho reads), or `both`. */
+export type Semconv = "current" | "legacy" | "both";
 
 /** Sets an attribute, unless its value is missing (undefined or null). */
 type Setter = (key: string, value: Attributes[string] | null) => void;
 
 /** The GenAI semantic-convention attributes of an LLM step. */
-export function genAiAttributes(step: ExportedStep, options: GenAiOptions): Attributes {
+export function genAiAttributes(step: ExportedStep, semconv: Semconv): Attributes {
   const attributes: Attributes = {};
-  const max = options.maxFieldBytes;
-  const current = options.semconv !== "legacy";
-  const legacy = options.semconv !== "current";
+  const current = semconv !== "legacy";
+  const legacy = semconv !== "current";
   const llm = step.llm!;
   const set: Setter = (key, value) => {
     if (value !== undefined && value !== null) attributes[key] = value;
@@ -43,9 +38,8 @@ export function genAiAttributes(step: ExportedStep, options: GenAiOptions): Attr
   set("http.response.status_code", llm.httpStatus);
   if (step.error) set("error.type", llm.errorCode ?? step.error.type);
   if (llm.parseProblem) set("edge_tracer.parse_problem", llm.parseProblem);
-  // Set at export when a long history was bounded to maxFieldBytes: nothing is left out unsaid.
-  const leftOut = llm.params["edge_tracer.messages_left_out"];
-  if (typeof leftOut === "number") set("edge_tracer.messages_left_out", leftOut);
+  // A long history bounded to maxFieldBytes: nothing is left out unsaid.
+  set("edge_tracer.messages_left_out", step.messagesLeftOut);
   // Azure OpenAI is a provider of its own in the current conventions; the legacy `gen_ai.system` called it openai.
   const system = llm.provider === "mistral" ? "mistral_ai" : "openai";
   if (current) set("gen_ai.provider.name", system === "openai" && /\.azure\.com$/.test(llm.serverAddress) ? "azure.ai.openai" : system);
@@ -87,47 +81,47 @@ export function genAiAttributes(step: ExportedStep, options: GenAiOptions): Attr
     if (typeof encoding === "string") set("gen_ai.request.encoding_formats", [encoding]);
     return attributes;
   }
-  if (llm.suffix !== undefined) set("edge_tracer.fim.suffix", clip(llm.suffix, max));
-  if (current) setCurrentContent(set, step, llm, max);
-  if (legacy) setLegacyContent(set, llm, max);
+  set("edge_tracer.fim.suffix", llm.suffix);
+  if (current) setCurrentContent(set, step, llm);
+  if (legacy) setLegacyContent(set, llm);
   return attributes;
 }
 
 /** Current names hold JSON: the input messages as sent, the output as role + parts per choice. */
-function setCurrentContent(set: Setter, step: ExportedStep, llm: LlmCall, max: number): void {
-  // The messages' text was bounded when the batch was built; a prompt is bounded here.
-  set("gen_ai.input.messages", step.inputText ?? (llm.prompt === undefined ? undefined : JSON.stringify([{ role: "user", parts: [{ type: "text", content: clip(llm.prompt, max) }] }])));
+function setCurrentContent(set: Setter, step: ExportedStep, llm: LlmCall): void {
+  // Every text was bounded once, before the batch reached any exporter.
+  set("gen_ai.input.messages", step.inputText ?? (llm.prompt === undefined ? undefined : JSON.stringify([{ role: "user", parts: [{ type: "text", content: llm.prompt }] }])));
   const output = llm.choices.filter(Boolean).map((choice) => ({
     role: "assistant",
     parts: [
-      ...(choice.text ? [{ type: "text", content: clip(choice.text, max) }] : []),
-      ...(choice.refusal ? [{ type: "refusal", content: clip(choice.refusal, max) }] : []),
-      ...(choice.toolCalls ?? []).map((call) => ({ type: "tool_call", id: call.id, name: call.name, arguments: clip(call.arguments, max) })),
+      ...(choice.text ? [{ type: "text", content: choice.text }] : []),
+      ...(choice.refusal ? [{ type: "refusal", content: choice.refusal }] : []),
+      ...(choice.toolCalls ?? []).map((call) => ({ type: "tool_call", id: call.id, name: call.name, arguments: call.arguments })),
     ],
     finish_reason: choice.finishReason,
   }));
-  if (output.length) set("gen_ai.output.messages", clip(JSON.stringify(output), max));
+  if (output.length) set("gen_ai.output.messages", JSON.stringify(output));
 }
 
 /** Legacy names: one attribute per message field, `gen_ai.prompt.{i}.*` and `gen_ai.completion.{i}.*`. */
-function setLegacyContent(set: Setter, llm: LlmCall, max: number): void {
+function setLegacyContent(set: Setter, llm: LlmCall): void {
   const messages: unknown[] = Array.isArray(llm.messages) ? llm.messages : llm.prompt !== undefined ? [{ role: "user", content: llm.prompt }] : [];
   messages.forEach((message: any, i: number) => {
     set(`gen_ai.prompt.${i}.role`, typeof message?.role === "string" ? message.role : undefined);
     const content = message?.content;
-    set(`gen_ai.prompt.${i}.content`, content === undefined || content === null ? undefined : clip(typeof content === "string" ? content : JSON.stringify(content), max));
+    set(`gen_ai.prompt.${i}.content`, content === undefined || content === null ? undefined : typeof content === "string" ? content : JSON.stringify(content));
   });
   llm.choices.forEach((choice) => {
     if (!choice) return;
     const prefix = `gen_ai.completion.${choice.index}`;
     set(`${prefix}.role`, "assistant");
-    set(`${prefix}.content`, clip(choice.text, max));
+    set(`${prefix}.content`, choice.text);
     set(`${prefix}.finish_reason`, choice.finishReason);
-    if (choice.refusal) set(`${prefix}.refusal`, clip(choice.refusal, max));
+    if (choice.refusal) set(`${prefix}.refusal`, choice.refusal);
     choice.toolCalls?.forEach((call, j) => {
       set(`${prefix}.tool_calls.${j}.id`, call.id);
       set(`${prefix}.tool_calls.${j}.name`, call.name);
-      set(`${prefix}.tool_calls.${j}.arguments`, clip(call.arguments, max));
+      set(`${prefix}.tool_calls.${j}.arguments`, call.arguments);
     });
   });
 }

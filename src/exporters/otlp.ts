@@ -31,7 +31,7 @@ export function otlp(options: OtlpExporterOptions): Exporter {
   return {
     name: `otlp ${options.url}`,
     async export(batch, exportOptions) {
-      const spans = batchToSpans(batch);
+      const spans = batchToSpans(batch, exportOptions.semconv);
       if (!spans.length) return emptyResult();
       const resource = resourceAttributes(batch);
       return postWithRetry({

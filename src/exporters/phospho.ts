@@ -1,6 +1,6 @@
 // phospho: logs as JSON to /v2/log/{project}, steps as OTLP protobuf to /v3/otl/{project} (reference/phospho-wire-format.md).
 import type { Attributes } from "@opentelemetry/api";
-import { allSteps, mergeResults, type ExportedLog, type ExportedStep, type Exporter, type ExportResult } from "../model/exporter.js";
+import { mergeResults, type ExportBatch, type ExportedLog, type ExportedStep, type Exporter, type ExportResult } from "../model/exporter.js";
 import { postWithRetry } from "./http.js";
 import { encodeTraces } from "./otlp-protobuf.js";
 import { addAttributes, resourceAttributes, toSpan } from "./spans.js";
@@ -26,7 +26,7 @@ export function phosphoExporter(options: PhosphoExporterOptions): Exporter {
   return {
     name: "phospho",
     async export(batch, options) {
-      const steps = allSteps(batch);
+      const steps = stepsWithLogs(batch);
       const sends: Promise<ExportResult>[] = [];
       if (batch.logs.length) {
         sends.push(postWithRetry({
@@ -39,10 +39,10 @@ export function phosphoExporter(options: PhosphoExporterOptions): Exporter {
         }, options));
       }
       if (steps.length) {
-        const spans = steps.map((step) => {
-          const span = toSpan(step, batch, "both");
-          Object.assign(span.attributes, phosphoAttributes(step));
-          if (step.kind === "manual" && step.taskId) span.name = `phospho.${step.taskId}_intermediate_${step.index}`;
+        const spans = steps.map(([step, log]) => {
+          const span = toSpan(step, "both");
+          Object.assign(span.attributes, phosphoAttributes(step, log));
+          if (step.kind === "manual" && log) span.name = `phospho.${log.task_id}_intermediate_${step.index}`;
           return span;
         });
         sends.push(postWithRetry({
@@ -92,12 +92,22 @@ function refusedLogs(reply: string): string[] {
   }
 }
 
+/** Every step of a batch with the log that claimed it (none for a loose step): phospho links each span to its task. */
+function stepsWithLogs(batch: ExportBatch): Array<[ExportedStep, ExportedLog | undefined]> {
+  return [
+    ...batch.logs.flatMap((log) => log.steps.map((step): [ExportedStep, ExportedLog] => [step, log])),
+    ...batch.looseSteps.map((step): [ExportedStep, undefined] => [step, undefined]),
+  ];
+}
+
 /** Links a span to its log for phospho, and maps custom and manual steps the way its Python SDK does. */
-function phosphoAttributes(step: ExportedStep): Attributes {
+function phosphoAttributes(step: ExportedStep, log: ExportedLog | undefined): Attributes {
   const attributes: Attributes = {};
-  if (step.taskId) attributes["phospho.task_id"] = step.taskId;
-  if (step.sessionId) attributes["phospho.session_id"] = step.sessionId;
-  addAttributes(attributes, "phospho.metadata.", step.logMetadata);
+  if (log) {
+    attributes["phospho.task_id"] = log.task_id;
+    attributes["phospho.session_id"] = log.session_id;
+    addAttributes(attributes, "phospho.metadata.", log.metadata);
+  }
   if (!step.llm) {
     attributes["gen_ai.name"] = step.name;
     if (step.inputText !== undefined) attributes["gen_ai.input"] = step.inputText;

@@ -2,7 +2,7 @@
 // and custom steps (INTERNAL), with GenAI semantic-convention attributes. Shared by every span exporter.
 import type { Attributes, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { ExportBatch, ExportedLog, ExportedScope, ExportedStep } from "../model/exporter.js";
-import { genAiAttributes, type GenAiOptions } from "./genai-attributes.js";
+import { genAiAttributes, type Semconv } from "./genai-attributes.js";
 import { detectRuntime, type RuntimeName } from "../util/detect-runtime.js";
 
 const CLOUDS: Partial<Record<RuntimeName, Attributes>> = {
@@ -30,11 +30,11 @@ const CLIENT: SpanKind = 3;
 const UNSET: SpanStatusCode = 0;
 const ERROR: SpanStatusCode = 2;
 
-export function toSpan(step: ExportedStep, batch: ExportBatch, semconv: GenAiOptions["semconv"] = batch.semconv): SpanData {
+export function toSpan(step: ExportedStep, semconv: Semconv = "current"): SpanData {
   const attributes: Attributes = { "edge_tracer.step.kind": step.kind };
   if (step.status !== "ok") attributes["edge_tracer.step.status"] = step.status;
   const llm = step.llm;
-  if (llm) Object.assign(attributes, genAiAttributes(step, { semconv, maxFieldBytes: batch.maxFieldBytes }));
+  if (llm) Object.assign(attributes, genAiAttributes(step, semconv));
   else {
     if (step.inputText !== undefined) attributes["input.value"] = step.inputText;
     if (step.outputText !== undefined) attributes["output.value"] = step.outputText;
@@ -93,11 +93,11 @@ export function logToSpan(log: ExportedLog): SpanData {
 }
 
 /** Every span of a batch: roots and blocks, logs, then steps. */
-export function batchToSpans(batch: ExportBatch): SpanData[] {
+export function batchToSpans(batch: ExportBatch, semconv?: Semconv): SpanData[] {
   return [
     ...batch.scopes.map(scopeToSpan),
     ...batch.logs.map(logToSpan),
-    ...batch.logs.flatMap((log) => log.steps).concat(batch.looseSteps).map((step) => toSpan(step, batch)),
+    ...batch.logs.flatMap((log) => log.steps).concat(batch.looseSteps).map((step) => toSpan(step, semconv)),
   ];
 }
 

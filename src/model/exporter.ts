@@ -9,7 +9,7 @@ export interface ExportResult {
   errors: Array<{ destination: string; reason: string; count: number }>;
 }
 
-/** A step ready to export: ids resolved from the log that claimed it, text fields bounded by `maxFieldBytes`. */
+/** A step ready to export: a plain copy of what was recorded, its text fields bounded by `maxFieldBytes`. */
 export interface ExportedStep {
   traceId: string;
   spanId: string;
@@ -30,9 +30,8 @@ export interface ExportedStep {
   llm?: LlmCall;
   /** Position among its log's manual steps (phospho names those spans `phospho.<task_id>_intermediate_<i>`). */
   index: number;
-  taskId?: string;
-  sessionId?: string;
-  logMetadata?: Record<string, unknown>;
+  /** A long chat history was bounded to `maxFieldBytes`: how many of its first messages were left out. */
+  messagesLeftOut?: number;
 }
 
 /** One log, in phospho's event shape, with the steps it claimed. */
@@ -79,10 +78,6 @@ export interface ExportBatch {
   logs: ExportedLog[];
   /** Steps of an invocation that logged nothing: exported with its trace id alone. */
   looseSteps: ExportedStep[];
-  /** The longest text an exporter should put in one field (`maxFieldBytes`). */
-  maxFieldBytes: number;
-  /** Which GenAI attribute names OTLP exporters write (config `semconv`). */
-  semconv: "current" | "legacy" | "both";
 }
 
 export interface ExportOptions {
@@ -92,6 +87,8 @@ export interface ExportOptions {
   deadline: number;
   /** The untraced fetch to send with. */
   fetch: typeof fetch;
+  /** Which GenAI attribute names span exporters write (config `semconv`). Default `current`. */
+  semconv?: "current" | "legacy" | "both";
 }
 
 /** A destination for traces. Implement it to send anywhere; `export` should not throw (a throw counts as a failure). */

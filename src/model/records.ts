@@ -147,12 +147,12 @@ export interface LogRecord {
   readonly scope: Scope;
   readonly traceId: string;
   readonly createdAt: number;
-  /** JSON-safe snapshot of the input, taken when log() was called. */
-  readonly input: unknown;
+  /** JSON-safe snapshot of the input, taken when log() was called (`recordContent` and `redact` may change it at flush). */
+  input: unknown;
   /** JSON-safe snapshot of the output, or the user's Promise of it, or undefined: take the last LLM step's text. */
   output: unknown;
   readonly outputGiven: boolean;
-  readonly metadata: Record<string, unknown>;
+  metadata: Record<string, unknown>;
   readonly userId?: string;
   readonly versionId?: string;
   readonly flag?: "success" | "failure";

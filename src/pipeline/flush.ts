@@ -3,7 +3,7 @@ import { takeOrphans } from "../record/orphans.js";
 import { emptyResult, mergeResults, type ExportBatch, type Exporter, type ExportResult } from "../model/exporter.js";
 import type { ResolvedConfig } from "../model/config.js";
 import { buildBatch } from "./batch.js";
-import { applyPrivacy } from "./privacy.js";
+import { clipBatch } from "./clip.js";
 import { matchesKeep } from "./sampling.js";
 import { now } from "../util/clock.js";
 import type { Collector } from "../record/collector.js";
@@ -21,11 +21,12 @@ export async function flushCollector(collector: Collector, exporters: readonly E
     await settleWithin(collector.pending, deadline - exportReserve);
     collector.closeUnfinished();
     collector.sealed = true;
+    // One way: sampling, then records → privacy → neutral batch (batch.ts), then one clipping pass, then exporters.
     const kept = collector.sampled || matchesKeep(collector, config.keep);
     const batch = kept ? buildBatch(collector, config) : emptyBatch(config);
     const orphans = takeOrphans();
-    if (orphans) appendBatch(batch, buildBatch(orphans, config));
-    applyPrivacy(batch, config);
+    if (orphans) appendBatch(batch, buildBatch(orphans, orphans.config));
+    clipBatch(batch, config.maxFieldBytes);
     if (!batch.logs.length && !batch.looseSteps.length) return emptyResult();
 
     const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - now())));
@@ -33,7 +34,7 @@ export async function flushCollector(collector: Collector, exporters: readonly E
     const count = batch.logs.length + batch.logs.reduce((n, log) => n + log.steps.length, 0) + batch.looseSteps.length;
     const results = await Promise.all(
       exporters.map((exporter) =>
-        exporter.export(batch, { signal, deadline, fetch: fetchFn }).catch(
+        exporter.export(batch, { signal, deadline, fetch: fetchFn, semconv: config.semconv }).catch(
           (error): ExportResult => ({
             ...emptyResult(),
             dropped: count,
@@ -71,7 +72,7 @@ async function settleWithin(pending: Set<Promise<unknown>>, deadline: number): P
 }
 
 function emptyBatch(config: ResolvedConfig): ExportBatch {
-  return { resource: { serviceName: config.serviceName }, scopes: [], logs: [], looseSteps: [], maxFieldBytes: config.maxFieldBytes, semconv: config.semconv };
+  return { resource: { serviceName: config.serviceName }, scopes: [], logs: [], looseSteps: [] };
 }
 
 function appendBatch(into: ExportBatch, from: ExportBatch): void {

@@ -195,11 +195,14 @@ describe("a long chat history", () => {
       await t.fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "m", messages }) });
       t.log({ input: "q" });
     }, { exporters: [memory], maxFieldBytes: 4_096 });
-    const llm = memory.batches[0]!.logs[0]!.steps[0]!.llm!;
+    const step = memory.batches[0]!.logs[0]!.steps[0]!;
+    const llm = step.llm!;
     const kept = llm.messages as { content: string }[];
     expect(kept.length).toBeLessThan(50);
     expect(kept.at(-1)!.content.startsWith("49:")).toBe(true);
-    expect(llm.params["edge_tracer.messages_left_out"]).toBe(50 - kept.length);
+    // Said on the step itself (the OTLP exporters write it as `edge_tracer.messages_left_out`), not among the request params.
+    expect(step.messagesLeftOut).toBe(50 - kept.length);
+    expect(llm.params).not.toHaveProperty("edge_tracer.messages_left_out");
     expect(JSON.stringify(kept).length).toBeLessThan(4_096 + 600);
   });
 });

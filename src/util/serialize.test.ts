@@ -215,11 +215,3 @@ describe("clip", () => {
     expect(original).toBe(400);
   });
 });
-
-describe("clip, applied twice", () => {
-  it("keeps the first cut and its true original length", () => {
-    const once = clip("é".repeat(2_000), 300);
-    expect(clip(once, 300)).toBe(once);
-    expect(once).toMatch(/truncated by edge-tracer: 4000 bytes originally\]$/);
-  });
-});

@@ -100,12 +100,8 @@ export function toText(value: unknown): string {
 export function clip(text: string, maxBytes: number): string {
   // Fast path: a UTF-8 character is at most 3 bytes per UTF-16 unit.
   if (text.length * 3 <= maxBytes) return text;
-  // Already clipped (fields are bounded where recorded and again at export): keep the first, true length.
-  if (MARKER.test(text)) return text;
   const bytes = encoder.encode(text);
   if (bytes.length <= maxBytes) return text;
   const kept = new TextDecoder().decode(bytes.subarray(0, maxBytes)).replace(/\uFFFD$/, "");
   return `${kept}…[truncated by edge-tracer: ${bytes.length} bytes originally]`;
 }
-
-const MARKER = /…\[truncated by edge-tracer: \d+ bytes originally\]$/;
