@@ -63,10 +63,9 @@ function boundContent(step: ExportedStep, llm: LlmCall, max: number): void {
     if (size > max && kept.length) break;
     kept.unshift(llm.messages[i]);
   }
-  if (kept.length < llm.messages.length) {
-    step.messagesLeftOut = llm.messages.length - kept.length;
-    llm.messages = kept.map((message) => clipMessage(message, max));
-  }
+  if (kept.length < llm.messages.length) step.messagesLeftOut = llm.messages.length - kept.length;
+  // Also when every message is kept: a lone message may be longer than the budget.
+  llm.messages = kept.map((message) => clipMessage(message, max));
 }
 
 /** A message whose content is bounded (the one kept message may be longer than the budget on its own). */
