@@ -34,7 +34,8 @@ export async function flushCollector(collector: Collector, exporters: readonly E
     const count = batch.logs.length + batch.logs.reduce((n, log) => n + log.steps.length, 0) + batch.looseSteps.length;
     const results = await Promise.all(
       exporters.map((exporter) =>
-        exporter.export(batch, { signal, deadline, fetch: fetchFn, semconv: config.semconv }).catch(
+        // Async, so an exporter that throws before returning its promise fails alone, as a rejection would.
+        (async () => exporter.export(batch, { signal, deadline, fetch: fetchFn, semconv: config.semconv }))().catch(
           (error): ExportResult => ({
             ...emptyResult(),
             dropped: count,
@@ -72,7 +73,7 @@ async function settleWithin(pending: Set<Promise<unknown>>, deadline: number): P
 }
 
 function emptyBatch(config: ResolvedConfig): ExportBatch {
-  return { resource: { serviceName: config.serviceName }, scopes: [], logs: [], looseSteps: [] };
+  return { resource: { serviceName: config.serviceName, environment: config.environment, versionId: config.versionId }, scopes: [], logs: [], looseSteps: [] };
 }
 
 function appendBatch(into: ExportBatch, from: ExportBatch): void {
