@@ -1,11 +1,13 @@
 // Durable delivery in workerd with a real Queue: a producer Worker (queueExporter) → the queue → a consumer
 // Worker (createQueueConsumer) → a loopback phospho. The consumer retries while phospho fails and delivers
-// once it recovers; big batches are split under the message limit; a stray message is acked, not looped on.
+// once it recovers; big batches are split under the message limit; a stray message is acked, not looped on;
+// a message written by the previous release (format 1) is still delivered.
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockLlm, type MockLlm } from "./mocks/mock-llm.mjs";
 import { startMockPhospho, type MockPhospho } from "./mocks/mock-phospho.mjs";
 import { bundleWorker } from "./support/workerd.js";
+import v1Message from "./fixtures/queue-message-v1.json" with { type: "json" };
 
 type Delivery = { id: string; attempts: number; outcome: "ack" | "retry"; logs: number };
 
@@ -113,6 +115,21 @@ describe("queueExporter → Queue → createQueueConsumer → phospho", () => {
     expect(result).toMatchObject({ sent: 2, dropped: 1 });
     expect(result.errors).toEqual([{ destination: "queue", count: 1, reason: expect.stringMatching(/^log task_\w+ with its 0 step\(s\) is \d+ bytes as a queue message, over the 127000 bytes a Cloudflare Queues message can carry/) }]);
     await phospho.waitFor((s) => s.logs.some((l) => l.session_id === "session-huge"));
+  });
+
+  it("delivers a message the previous release wrote (format 1) to phospho, its content intact", async () => {
+    const before = (await deliveries()).length;
+    await mf.dispatchFetch("http://app.test/raw", { method: "POST", body: JSON.stringify(v1Message) });
+    const taskId = v1Message.batch.logs[0]!.task_id;
+    const logs = await phospho.waitFor((s) => s.logs.filter((l) => l.task_id === taskId).length === 1 && s.logs.filter((l) => l.task_id === taskId));
+    expect(logs[0]).toMatchObject({ input: "Say a color", output: "Teal", session_id: "session-v1", metadata: { user_id: "bob", plan: "pro", id: "v1" } });
+    const traces = new Set([v1Message.batch.logs[0]!.traceId, v1Message.batch.looseSteps[0]!.traceId]);
+    const spans = await phospho.waitFor((s) => s.spans.filter((span) => traces.has(span.traceId)).length === 4 && s.spans.filter((span) => traces.has(span.traceId)));
+    expect(spans.map((span) => span.name).sort()).toEqual(["chat gpt-4o-mini", `phospho.${taskId}_intermediate_0`, "retrieve", "warm cache"]);
+    for (const span of spans.filter((span) => span.name !== "warm cache")) expect(span.attributes).toMatchObject({ "phospho.task_id": taskId, "phospho.session_id": "session-v1" });
+    const delivered = (await until(deliveries, (d) => d.length > before)).slice(before);
+    expect(delivered.map(({ attempts, outcome, logs }) => [attempts, outcome, logs])).toEqual([[1, "ack", 1]]);
+    expect(phospho.errors).toEqual([]);
   });
 
   it("acks a message that is not a batch instead of retrying it forever", async () => {

@@ -1,23 +1,39 @@
-// Durable delivery: each invocation's batch goes to a Cloudflare Queue as plain JSON, split under the
-// 128 KB message limit; a consumer Worker (createQueueConsumer) forwards it to phospho or OTLP later.
+// Durable delivery: each invocation's batch goes to a Cloudflare Queue as a versioned JSON envelope, split under
+// the 128 KB message limit; a consumer Worker (createQueueConsumer) reads it back and forwards it to phospho or OTLP.
+// Producer and consumer may run different releases, so the envelope is a schema of its own, copied field by field.
 import { sanitize } from "../util/serialize.js";
 import { describeError } from "../util/warn.js";
 import { emptyResult, type ExportBatch, type ExportedLog, type ExportedScope, type ExportedStep, type Exporter } from "../model/exporter.js";
+import type { LlmCall } from "../model/records.js";
 
 /** The part of a Queue binding we use (Cloudflare's `Queue`). */
 export interface QueueLike {
-  send(body: unknown, options?: { contentType?: "json" | "text" | "bytes" | "v8" }): Promise<unknown>;
+  send(body: unknown, options?: { contentType?: "json" | "text" | "bytes" | "v8"; delaySeconds?: number }): Promise<unknown>;
 }
 
-/** What one queue message carries: a self-contained ExportBatch, marked so the consumer can recognise it. */
+/**
+ * One queue message, format 2: what `queueExporter` sends and `createQueueConsumer` reads. Every object in it
+ * is written and read by a fixed list of fields (below), never by copying the in-memory batch, so a new field
+ * of the batch travels only once someone decides it does. A reader ignores fields it does not know.
+ *
+ * Format 1 (releases before this one) was `{ type: "edge-tracer.batch", version: 1, batch }`, the in-memory
+ * batch as it was then; the consumer still reads it (see {@link fromEnvelope}).
+ */
 export interface QueueEnvelope {
-  type: typeof ENVELOPE_TYPE;
-  version: typeof ENVELOPE_VERSION;
-  batch: ExportBatch;
+  /** The format version. The key also marks the message as edge-tracer's. */
+  edge_tracer: typeof ENVELOPE_VERSION;
+  /** What it holds. `batch`: logs with their steps, loose steps and scopes of one or more invocations. */
+  kind: "batch";
+  resource: { serviceName: string; environment?: string; versionId?: string };
+  /** Root spans and `tracer()` blocks: `traceId`, `spanId`, `parentSpanId?`, `traceState?`, `name`, `isRoot`, `startTime`, `endTime`, `attributes`. */
+  scopes: ExportedScope[];
+  /** Logs in phospho's event shape (`task_id`, `session_id`, `input`, `output`, `metadata`…), each with its `steps`. */
+  logs: ExportedLog[];
+  /** Steps no log claimed. A step: ids, `name`, `kind`, `status`, times, `error?`, `inputText?`, `outputText?`, `metadata?`, `llm?`, `index`, `messagesLeftOut?`. */
+  looseSteps: ExportedStep[];
 }
 
-export const ENVELOPE_TYPE = "edge-tracer.batch";
-export const ENVELOPE_VERSION = 1;
+export const ENVELOPE_VERSION = 2;
 /**
  * The most JSON bytes we put in one message. Cloudflare Queues refuse messages over 128 KB (128 000 bytes),
  * and up to ~100 bytes of their metadata count towards it: keep 1 000 bytes of margin.
@@ -26,14 +42,160 @@ export const MAX_MESSAGE_BYTES = 127_000;
 const DESTINATION = "queue";
 const brand = Symbol.for("edge-tracer.queue-exporter");
 
+// The fields that travel, per object. `Covers` fails to compile when the batch gains a field not listed here:
+// add it to the list (it then travels under the same name) or map it, and bump the version if old readers would choke.
+const RESOURCE_FIELDS = ["serviceName", "environment", "versionId"] as const;
+const SCOPE_FIELDS = ["traceId", "spanId", "parentSpanId", "traceState", "name", "isRoot", "startTime", "endTime", "attributes"] as const;
+const LOG_FIELDS = [
+  "traceId", "spanId", "parentSpanId", "task_id", "session_id", "input", "output", "raw_input", "raw_output", "metadata", "createdAt",
+  "user_id", "version_id", "flag", "environment", "steps",
+] as const;
+const STEP_FIELDS = [
+  "traceId", "spanId", "parentSpanId", "name", "kind", "status", "startTime", "endTime", "firstTokenTime", "error", "inputText", "outputText",
+  "metadata", "llm", "index", "messagesLeftOut",
+] as const;
+const LLM_FIELDS = [
+  "provider", "operation", "method", "path", "serverAddress", "serverPort", "requestModel", "agentId", "prompt", "suffix", "embeddings", "errorCode",
+  "params", "messages", "streamed", "httpStatus", "responseId", "responseModel", "systemFingerprint", "choices", "usage", "chunks", "lastTokenTime",
+  "parseProblem",
+] as const;
+/** `true`, or the fields a list misses (`missing`) or names that the type lacks (`unknown`): the compiler shows them. */
+type Covers<T, Fields extends readonly string[]> = [Exclude<keyof T, Fields[number]>, Exclude<Fields[number], keyof T>] extends [never, never]
+  ? true
+  : { missing: Exclude<keyof T, Fields[number]>; unknown: Exclude<Fields[number], keyof T> };
+type Assert<T extends true> = T;
+// A compile-time check only: it fails to compile, naming the fields, when a list and the batch disagree.
+type FieldListsCoverTheBatch = [
+  Assert<Covers<ExportBatch["resource"], typeof RESOURCE_FIELDS>>, Assert<Covers<ExportedScope, typeof SCOPE_FIELDS>>,
+  Assert<Covers<ExportedLog, typeof LOG_FIELDS>>, Assert<Covers<ExportedStep, typeof STEP_FIELDS>>, Assert<Covers<LlmCall, typeof LLM_FIELDS>>,
+];
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+/** A new object with the listed fields of `value` that are set: nothing else travels. */
+const pick = (value: Json, fields: readonly string[]): Json => {
+  const out: Json = {};
+  for (const field of fields) if (value[field] !== undefined) out[field] = value[field];
+  return out;
+};
+
+const stepToWire = (step: ExportedStep): Json => {
+  const out = pick(step as unknown as Json, STEP_FIELDS);
+  if (step.llm) out.llm = pick(step.llm as unknown as Json, LLM_FIELDS);
+  return out;
+};
+const logToWire = (log: ExportedLog): Json => ({ ...pick(log as unknown as Json, LOG_FIELDS), steps: log.steps.map(stepToWire) });
+const scopeToWire = (scope: ExportedScope): Json => pick(scope as unknown as Json, SCOPE_FIELDS);
+
+/**
+ * The message for a batch (format 2). Values JSON cannot hold (BigInt, cycles) are made plain by `splitBatch`.
+ * @example queue.send(toEnvelope(batch), { contentType: "json" })
+ */
+export function toEnvelope(batch: ExportBatch): QueueEnvelope {
+  return {
+    edge_tracer: ENVELOPE_VERSION,
+    kind: "batch",
+    resource: pick(batch.resource, RESOURCE_FIELDS) as QueueEnvelope["resource"],
+    scopes: batch.scopes.map(scopeToWire) as unknown as ExportedScope[],
+    logs: batch.logs.map(logToWire) as unknown as ExportedLog[],
+    looseSteps: batch.looseSteps.map(stepToWire) as unknown as ExportedStep[],
+  };
+}
+
+/** What reading a message gave: a batch, or why there is none (`retryable`: a newer consumer could read it). */
+export type ReadEnvelope = { ok: true; version: number; batch: ExportBatch } | { ok: false; retryable: boolean; reason: string };
+
+/**
+ * Reads a queue message: format 2, or format 1 from older producers (whose `maxFieldBytes`, `semconv` and
+ * per-step `taskId`/`sessionId`/`logMetadata` are dropped: steps are linked through the log that holds them).
+ * Unknown fields are ignored. Never throws: a message that is not edge-tracer's, is malformed, or has a newer
+ * format gives `ok: false` and the reason.
+ *
+ * @example
+ * const read = fromEnvelope(message.body);
+ * if (read.ok) await exporter.export(read.batch, options);
+ */
+export function fromEnvelope(message: unknown): ReadEnvelope {
+  if (!isObject(message)) return notOurs();
+  let version: unknown;
+  let body: unknown;
+  if ("edge_tracer" in message) [version, body] = [message.edge_tracer, message];
+  else if (message.type === "edge-tracer.batch") [version, body] = [message.version, message.batch];
+  else return notOurs();
+  if (version !== 1 && version !== ENVELOPE_VERSION) {
+    // A producer newer than this consumer: retried, it waits for the consumer's upgrade (or the dead-letter queue).
+    return { ok: false, retryable: true, reason: `the message is edge-tracer queue format ${JSON.stringify(version)}, and this consumer reads formats 1 to ${ENVELOPE_VERSION}: deploy the producer's edge-tracer release (or a newer one) in the consumer` };
+  }
+  if (version === ENVELOPE_VERSION && (body as Json).kind !== "batch") {
+    return { ok: false, retryable: true, reason: `the message is of kind ${JSON.stringify((body as Json).kind)}, which this consumer does not know: deploy a newer edge-tracer release in the consumer` };
+  }
+  try {
+    return { ok: true, version, batch: readBatch(body) };
+  } catch (error) {
+    return { ok: false, retryable: false, reason: `the message is edge-tracer queue format ${version} but malformed: ${(error as Error).message}` };
+  }
+}
+
+const notOurs = (): ReadEnvelope => ({ ok: false, retryable: false, reason: "it is not a batch sent by queueExporter" });
+
+type Check = "string" | "number" | "boolean" | "object" | "array";
+const kindOf = (value: unknown): string => (Array.isArray(value) ? "array" : value === null ? "null" : typeof value);
+
+/** The listed fields of `value`, after checking the ones exporters rely on. Throws a message naming the field. */
+function read(value: unknown, where: string, fields: readonly string[], required: Record<string, Check>): Json {
+  if (!isObject(value)) throw new Error(`${where} is ${kindOf(value)}, not an object`);
+  const out = pick(value, fields);
+  for (const [field, check] of Object.entries(required)) {
+    if (kindOf(out[field]) !== check) throw new Error(`${where}.${field} is ${kindOf(out[field])}, not ${check === "array" ? "an" : "a"} ${check}`);
+  }
+  return out;
+}
+
+const list = (value: unknown, where: string): unknown[] => {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new Error(`${where} is ${kindOf(value)}, not an array`);
+  return value;
+};
+
+const IDS = { traceId: "string", spanId: "string" } as const;
+
+function readStep(value: unknown, where: string): ExportedStep {
+  const step = read(value, where, STEP_FIELDS, { ...IDS, name: "string", kind: "string", status: "string", startTime: "number", endTime: "number" });
+  step.index ??= 0;
+  if (step.llm !== undefined) step.llm = read(step.llm, `${where}.llm`, LLM_FIELDS, { provider: "string", operation: "string", params: "object", choices: "array" });
+  return step as unknown as ExportedStep;
+}
+
+function readBatch(value: unknown): ExportBatch {
+  if (!isObject(value)) throw new Error(`the batch is ${kindOf(value)}, not an object`);
+  const resource = read(value.resource, "resource", RESOURCE_FIELDS, { serviceName: "string" });
+  const scopes = list(value.scopes, "scopes").map((scope, i) => {
+    const out = read(scope, `scopes[${i}]`, SCOPE_FIELDS, { ...IDS, name: "string", startTime: "number", endTime: "number" });
+    out.isRoot = out.isRoot === true;
+    out.attributes = isObject(out.attributes) ? out.attributes : {};
+    return out as unknown as ExportedScope;
+  });
+  const logs = list(value.logs, "logs").map((entry, i) => {
+    const where = `logs[${i}]`;
+    const log = read(entry, where, LOG_FIELDS, { ...IDS, task_id: "string", session_id: "string", input: "string", createdAt: "number" });
+    log.parentSpanId ??= "";
+    log.output ??= null;
+    log.metadata = isObject(log.metadata) ? log.metadata : {};
+    log.steps = list(log.steps, `${where}.steps`).map((step, j) => readStep(step, `${where}.steps[${j}]`));
+    return log as unknown as ExportedLog;
+  });
+  const looseSteps = list(value.looseSteps, "looseSteps").map((step, i) => readStep(step, `looseSteps[${i}]`));
+  return { resource: resource as unknown as ExportBatch["resource"], scopes, logs, looseSteps };
+}
+
 const encoder = /*@__PURE__*/ new TextEncoder();
 const byteLength = (text: string) => encoder.encode(text).byteLength;
 
 /**
  * Sends each invocation's batch to a Cloudflare Queue instead of a backend, so traces survive a backend
- * outage: a consumer Worker made with `createQueueConsumer` forwards them, retrying per message.
- * A batch over 128 KB is split into several messages by log (a log travels with its steps); a single log
- * still too big is counted as dropped, with the reason.
+ * outage: a consumer Worker made with `createQueueConsumer` forwards them, retrying per message. Each message
+ * is a {@link QueueEnvelope} (format 2). A batch over 128 KB is split into several messages by log (a log travels
+ * with its steps); a single log still too big is counted as dropped, with the reason.
  *
  * @example
  * // wrangler.toml: [[queues.producers]] binding = "TRACES", queue = "edge-tracer-traces"
@@ -75,26 +237,26 @@ export interface QueueMessagePlan {
 }
 
 interface Unit {
-  kind: "scope" | "log" | "step";
-  value: ExportedScope | ExportedLog | ExportedStep;
+  kind: "scopes" | "logs" | "looseSteps";
   json: string;
   bytes: number;
   count: number;
+  label: string;
 }
 
 /**
- * Splits a batch into messages of at most `maxBytes` bytes of JSON each. Scopes come first, then each log with
- * its steps, then loose steps; every message repeats the batch's resource and settings, so it stands alone.
+ * Splits a batch into envelopes of at most `maxBytes` bytes of JSON each. Scopes come first, then each log with
+ * its steps, then loose steps; every message repeats the batch's resource, so it stands alone.
  * @internal Exported for tests.
  */
 export function splitBatch(batch: ExportBatch, maxBytes = MAX_MESSAGE_BYTES): { messages: QueueMessagePlan[]; tooBig: Array<{ reason: string; count: number }> } {
+  const wire = toEnvelope(batch);
   const units: Unit[] = [
-    ...batch.scopes.map((scope) => unit("scope", scope, 0)),
-    ...batch.logs.map((log) => unit("log", log, 1 + log.steps.length)),
-    ...batch.looseSteps.map((step) => unit("step", step, 1)),
+    ...wire.scopes.map((scope, i) => unit("scopes", scope, 0, `scope ${batch.scopes[i]!.name}`)),
+    ...wire.logs.map((log, i) => unit("logs", log, 1 + log.steps.length, `log ${batch.logs[i]!.task_id} with its ${log.steps.length} step(s)`)),
+    ...wire.looseSteps.map((step, i) => unit("looseSteps", step, 1, `step ${batch.looseSteps[i]!.name}`)),
   ];
-  const shell: QueueEnvelope = { type: ENVELOPE_TYPE, version: ENVELOPE_VERSION, batch: { ...batch, scopes: [], logs: [], looseSteps: [] } };
-  const shellJson = toJson(shell);
+  const shellJson = toJson({ ...wire, scopes: [], logs: [], looseSteps: [] });
   const shellBytes = byteLength(shellJson);
   const messages: QueueMessagePlan[] = [];
   const tooBig: Array<{ reason: string; count: number }> = [];
@@ -109,7 +271,7 @@ export function splitBatch(batch: ExportBatch, maxBytes = MAX_MESSAGE_BYTES): { 
     // One comma per unit over-counts by at most one per array: the real message is never larger.
     const size = item.bytes + 1;
     if (shellBytes + size > maxBytes) {
-      tooBig.push({ reason: tooBigReason(item, shellBytes + size, maxBytes), count: item.count });
+      tooBig.push({ reason: `${item.label} is ${shellBytes + size} bytes as a queue message, over the ${maxBytes} bytes a Cloudflare Queues message can carry (128 KB less its metadata): not enqueued (a smaller \`maxFieldBytes\` makes logs smaller)`, count: item.count });
       continue;
     }
     if (currentBytes + size > maxBytes) close();
@@ -120,29 +282,18 @@ export function splitBatch(batch: ExportBatch, maxBytes = MAX_MESSAGE_BYTES): { 
   return { messages, tooBig };
 }
 
-function unit(kind: Unit["kind"], value: Unit["value"], count: number): Unit {
+function unit(kind: Unit["kind"], value: unknown, count: number, label: string): Unit {
   const json = toJson(value);
-  return { kind, value: JSON.parse(json), json, bytes: byteLength(json), count };
+  return { kind, json, bytes: byteLength(json), count, label };
 }
 
 function message(shellJson: string, units: Unit[]): QueueMessagePlan {
   const body = JSON.parse(shellJson) as QueueEnvelope;
-  for (const item of units) {
-    if (item.kind === "scope") body.batch.scopes.push(item.value as ExportedScope);
-    else if (item.kind === "log") body.batch.logs.push(item.value as ExportedLog);
-    else body.batch.looseSteps.push(item.value as ExportedStep);
-  }
+  for (const item of units) (body[item.kind] as unknown[]).push(JSON.parse(item.json));
   return { body, count: units.reduce((sum, item) => sum + item.count, 0), bytes: byteLength(JSON.stringify(body)) };
 }
 
-function tooBigReason(item: Unit, bytes: number, maxBytes: number): string {
-  const what = item.kind === "log"
-    ? `log ${(item.value as ExportedLog).task_id} with its ${(item.value as ExportedLog).steps.length} step(s)`
-    : item.kind === "step" ? `step ${(item.value as ExportedStep).name}` : `scope ${(item.value as ExportedScope).name}`;
-  return `${what} is ${bytes} bytes as a queue message, over the ${maxBytes} bytes a Cloudflare Queues message can carry (128 KB less its metadata): not enqueued (a smaller \`maxFieldBytes\` makes logs smaller)`;
-}
-
-/** JSON text of a batch part. The batch is already JSON-safe; anything that is not (BigInt, a cycle) is made so. */
+/** JSON text of an envelope part. The batch is already JSON-safe; anything that is not (BigInt, a cycle) is made so. */
 function toJson(value: unknown): string {
   try {
     return JSON.stringify(value, (_key, item) => (typeof item === "bigint" ? item.toString() : item));
@@ -174,20 +325,7 @@ export function isQueueExporter(exporter: Exporter): boolean {
   return (exporter as Exporter & { [brand]?: boolean })[brand] === true;
 }
 
-/** True when `value` is a message `queueExporter` sent (the consumer checks before exporting it). */
-export function isQueueEnvelope(value: unknown): value is QueueEnvelope {
-  const envelope = value as Partial<QueueEnvelope> | null;
-  const batch = envelope?.batch as Partial<ExportBatch> | undefined;
-  return (
-    envelope?.type === ENVELOPE_TYPE &&
-    envelope.version === ENVELOPE_VERSION &&
-    typeof batch === "object" && batch !== null &&
-    typeof batch.resource === "object" && batch.resource !== null &&
-    Array.isArray(batch.scopes) && Array.isArray(batch.logs) && Array.isArray(batch.looseSteps)
-  );
-}
-
 /** How many logs and steps a batch holds: what ExportResult counts. */
 export function countOf(batch: ExportBatch): number {
-  return batch.logs.reduce((n, log) => n + 1 + (Array.isArray(log.steps) ? log.steps.length : 0), 0) + batch.looseSteps.length;
+  return batch.logs.reduce((n, log) => n + 1 + log.steps.length, 0) + batch.looseSteps.length;
 }

@@ -4,18 +4,30 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { memoryExporter } from "../../test/support/memory-exporter.js";
 import { ConfigError, createQueueConsumer, createTracer, queueExporter, type ExportBatch, type TracerConfig } from "../index.js";
 import { isTransient, type QueueMessageLike } from "./queue-consumer.js";
-import { splitBatch, type QueueEnvelope } from "../exporters/queue.js";
+import { fromEnvelope, splitBatch, toEnvelope, type QueueEnvelope } from "../exporters/queue.js";
 import { otlp } from "../otlp.js";
+import v1Message from "../../test/fixtures/queue-message-v1.json" with { type: "json" };
+import { startMockPhospho } from "../../test/mocks/mock-phospho.mjs";
 
 afterEach(() => vi.restoreAllMocks());
 
+const json = <T>(value: T): T => JSON.parse(JSON.stringify(value));
+
+/** A batch as a flush builds it (one log with one custom step), as its queue message. */
 async function envelope(input = "q"): Promise<QueueEnvelope> {
   const memory = memoryExporter();
   const invocation = createTracer({ exporters: [memory] }).startInvocation();
   await invocation.step("retrieve", async () => "doc");
   invocation.log({ input, output: "a" });
   await invocation.flush();
-  return JSON.parse(JSON.stringify({ type: "edge-tracer.batch", version: 1, batch: memory.batches[0]! }));
+  return json(toEnvelope(memory.batches[0]!));
+}
+
+/** The batch a message holds, as the consumer reads it. */
+function batchIn(body: unknown): ExportBatch {
+  const read = fromEnvelope(body);
+  if (!read.ok) throw new Error(read.reason);
+  return read.batch;
 }
 
 function message(body: unknown, id = "m1") {
@@ -39,7 +51,7 @@ describe("createQueueConsumer", () => {
     const msg = message(body);
     await run({ exporters: [a, b] }, [msg]);
     expect(msg.calls).toEqual(["ack"]);
-    for (const memory of [a, b]) expect(memory.batches).toEqual([body.batch]);
+    for (const memory of [a, b]) expect(memory.batches).toEqual([batchIn(body)]);
   });
 
   it("forwards to OTLP: the root span, blocks, logs and steps of a batch that was split into messages", async () => {
@@ -114,7 +126,7 @@ describe("createQueueConsumer", () => {
     await run({ exporters: [memory] }, [msg]);
     expect(msg.calls).toEqual(["ack"]);
     expect(memory.batches).toEqual([]);
-    expect(error.mock.calls[0]![0]).toContain("queue consumer: message stray is not a batch sent by queueExporter");
+    expect(error.mock.calls[0]![0]).toContain("queue consumer: message stray: it is not a batch sent by queueExporter");
   });
 
   it("retries when an exporter throws", async () => {
@@ -123,6 +135,43 @@ describe("createQueueConsumer", () => {
     const msg = message(await envelope());
     await run({ exporters: [broken] }, [msg]);
     expect(msg.calls).toEqual(["retry"]);
+  });
+
+  it("delivers a message of the previous release (format 1) to every destination, its content intact", async () => {
+    const memory = memoryExporter();
+    const msg = message(json(v1Message), "v1");
+    await run({ exporters: [memory] }, [msg]);
+    expect(msg.calls).toEqual(["ack"]);
+    const [batch] = memory.batches;
+    expect(batch!.logs.map((log) => [log.task_id, log.input, log.output, log.steps.length])).toEqual([["task_cf49922a3bbedc2735950d4b0a441a98", "Say a color", "Teal", 3]]);
+    expect(batch!.logs[0]!.steps).toEqual(v1Message.batch.logs[0]!.steps.map(({ taskId: _t, sessionId: _s, logMetadata: _m, ...step }) => step));
+    expect(batch!.looseSteps).toEqual(v1Message.batch.looseSteps);
+    expect(batch!.scopes).toEqual(v1Message.batch.scopes);
+    expect(batch!.resource).toEqual(v1Message.batch.resource);
+  });
+
+  it("delivers a format-1 message through the phospho exporter: the log once, each step linked to its task", async () => {
+    const phospho = await startMockPhospho({ apiKey: "k", projectId: "p" });
+    try {
+      const msg = message(json(v1Message), "v1");
+      await run({ apiKey: "k", projectId: "p", baseUrl: phospho.url }, [msg]);
+      expect(msg.calls).toEqual(["ack"]);
+      expect(phospho.errors).toEqual([]);
+      const [log] = phospho.logs;
+      expect(phospho.logs).toHaveLength(1);
+      expect(log).toMatchObject({ task_id: "task_cf49922a3bbedc2735950d4b0a441a98", session_id: "session-v1", input: "Say a color", output: "Teal", metadata: { user_id: "bob", plan: "pro", id: "v1" } });
+      const spans = Object.fromEntries(phospho.spans.map((span) => [span.name, span.attributes]));
+      expect(Object.keys(spans).sort()).toEqual(["chat gpt-4o-mini", "phospho.task_cf49922a3bbedc2735950d4b0a441a98_intermediate_0", "retrieve", "warm cache"]);
+      for (const name of ["chat gpt-4o-mini", "retrieve", "phospho.task_cf49922a3bbedc2735950d4b0a441a98_intermediate_0"]) {
+        expect(spans[name]).toMatchObject({ "phospho.task_id": log!.task_id, "phospho.session_id": "session-v1", "phospho.metadata.plan": "pro" });
+      }
+      expect(spans["chat gpt-4o-mini"]).toMatchObject({ "gen_ai.request.model": "gpt-4o-mini", "gen_ai.completion.0.content": "Teal" });
+      expect(spans["phospho.task_cf49922a3bbedc2735950d4b0a441a98_intermediate_0"]).toMatchObject({ "gen_ai.input": "3 docs", "gen_ai.output": "1 doc", "gen_ai.kept": 1 });
+      // The loose step has no log, so no task: exported with its trace id alone, as before.
+      expect(spans["warm cache"]).not.toHaveProperty("phospho.task_id");
+    } finally {
+      await phospho.close();
+    }
   });
 
   it("decides per message", async () => {

@@ -8,7 +8,7 @@ import { ConfigError } from "../errors/config-error.js";
 import { consoleExporter } from "../exporters/console.js";
 import type { ExportBatch, Exporter, ExportResult } from "../model/exporter.js";
 import { phosphoExporter } from "../exporters/phospho.js";
-import { countOf, isQueueEnvelope, isQueueExporter } from "../exporters/queue.js";
+import { countOf, fromEnvelope, isQueueExporter } from "../exporters/queue.js";
 
 /** The part of a Queues `Message` we use. */
 export interface QueueMessageLike {
@@ -115,14 +115,16 @@ function setupFrom(input: TracerConfig): Setup {
 
 /** Exports one message to every destination, and decides what becomes of it. */
 async function deliver(message: QueueMessageLike, { config, exporters }: Setup): Promise<Outcome> {
-  if (!isQueueEnvelope(message.body)) {
-    return { action: "drop", errors: [{ destination: "queue consumer", reason: `message ${message.id} is not a batch sent by queueExporter`, count: 0 }] };
+  const read = fromEnvelope(message.body);
+  if (!read.ok) {
+    const errors = [{ destination: "queue consumer", reason: `message ${message.id}: ${read.reason}`, count: 0 }];
+    return read.retryable ? { action: "retry", errors } : { action: "drop", errors };
   }
-  const batch = message.body.batch;
+  const batch = read.batch;
   const count = countOf(batch);
   const deadline = now() + config.flushTimeoutMs;
   const signal = AbortSignal.timeout(config.flushTimeoutMs);
-  const errors = await Promise.all(exporters.map((exporter) => exportTo(exporter, batch, count, { signal, deadline, fetch: config.fetch })));
+  const errors = await Promise.all(exporters.map((exporter) => exportTo(exporter, batch, count, { signal, deadline, fetch: config.fetch, semconv: config.semconv })));
   const all = errors.flat();
   if (!all.length) return { action: "ack" };
   if (all.some((error) => error.transient)) return { action: "retry", errors: all.map(plain) };
@@ -134,7 +136,7 @@ async function exportTo(
   exporter: Exporter,
   batch: ExportBatch,
   count: number,
-  options: { signal: AbortSignal; deadline: number; fetch: typeof fetch | undefined },
+  options: { signal: AbortSignal; deadline: number; fetch: typeof fetch | undefined; semconv: ResolvedConfig["semconv"] },
 ): Promise<Array<ExportError & { transient: boolean }>> {
   // Watch the destination's requests: when every one was answered 2xx, its errors are refusals of single
   // events (phospho's `error_in_log`), which no retry will change.
@@ -154,7 +156,7 @@ async function exportTo(
   };
   let result: ExportResult;
   try {
-    result = await exporter.export(batch, { signal: options.signal, deadline: options.deadline, fetch: watched });
+    result = await exporter.export(batch, { signal: options.signal, deadline: options.deadline, fetch: watched, semconv: options.semconv });
   } catch (error) {
     result = { sent: 0, retried: 0, dropped: count, errors: [{ destination: exporter.name, reason: describeError(error), count }] };
   }

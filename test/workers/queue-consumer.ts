@@ -17,12 +17,18 @@ const consumer = createQueueConsumer((env: Env) => ({
 
 const deliveries: Array<{ id: string; attempts: number; outcome: "ack" | "retry"; logs: number }> = [];
 
+/** How many logs a message carries: format 2 (`logs`) or format 1 (`batch.logs`). */
+const logsIn = (body: unknown) => {
+  const message = body as { logs?: unknown[]; batch?: { logs?: unknown[] } } | null;
+  return (message?.logs ?? message?.batch?.logs)?.length ?? 0;
+};
+
 export default {
   ...consumer,
   async queue(batch: MessageBatchLike, env: Env, ctx: ExecutionContext) {
     const noted = batch.messages.map((message) => {
       const note = (outcome: "ack" | "retry") =>
-        deliveries.push({ id: message.id, attempts: message.attempts ?? 0, outcome, logs: (message.body as { batch?: { logs?: unknown[] } })?.batch?.logs?.length ?? 0 });
+        deliveries.push({ id: message.id, attempts: message.attempts ?? 0, outcome, logs: logsIn(message.body) });
       return {
         id: message.id,
         body: message.body,

@@ -21,6 +21,11 @@ export default {
       await env.TRACES.send({ hello: "world" }, { contentType: "json" });
       return new Response("sent");
     }
+    if (url.pathname === "/raw") {
+      // A message as another release wrote it (a fixture), sent as is.
+      await env.TRACES.send(await request.json(), { contentType: "json" });
+      return new Response("sent");
+    }
     tracer ??= createTracer({
       exporters: [queueExporter(env.TRACES)],
       flushTimeoutMs: 2_000,
