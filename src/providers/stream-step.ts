@@ -67,7 +67,8 @@ export function traceStream(response: Response, { step, llm, dialect, maxBytes, 
     ended = true;
     signal?.removeEventListener("abort", onAbort);
     guard("stream", () => {
-      parser.end();
+      // A cut-off last event after a cancel or an error is no parse problem: only a finished stream flushes it.
+      if (how === "done") parser.end();
       // Every dialect we read marks its end ([DONE], response.completed). A stream that just stops may be cut short:
       // workerd hands a dropped connection to the caller as a normal end, so this note is all that tells them apart.
       if (how === "done" && !complete && read) llm.parseProblem ??= "the stream ended without its end marker ([DONE] or response.completed): the reply may be cut short";
