@@ -151,7 +151,7 @@ describe("export", () => {
     const reported: unknown[] = [];
     const memory = memoryExporter();
     const result = await flushCollector(oneLog({ onExportError: (error) => reported.push(error) }), [failing(fail), memory]);
-    const error = { destination: "broken", reason: "Error: sink down", count: 2 };
+    const error = { destination: "broken", reason: "Error: sink down", count: 2, retryable: false };
     expect(result).toEqual({ sent: 1, retried: 0, dropped: 2, errors: [error] });
     expect(reported).toEqual([error]);
     expect(memory.batches).toHaveLength(1);
@@ -165,7 +165,7 @@ describe("export", () => {
     const internal = oneLog();
     internal.closeUnfinished = () => { throw new Error("internal bug"); };
     await expect(flushCollector(internal, [memoryExporter()])).resolves.toEqual({
-      sent: 0, retried: 0, dropped: 0, errors: [{ destination: "edge-tracer", reason: "Error: internal bug", count: 0 }],
+      sent: 0, retried: 0, dropped: 0, errors: [{ destination: "edge-tracer", reason: "Error: internal bug", count: 0, retryable: false }],
     });
     expect(warn).toHaveBeenCalledWith(expect.stringContaining("flush failed, this invocation's trace is lost: Error: internal bug"));
   });

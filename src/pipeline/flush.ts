@@ -39,7 +39,8 @@ export async function flushCollector(collector: Collector, exporters: readonly E
           (error): ExportResult => ({
             ...emptyResult(),
             dropped: count,
-            errors: [{ destination: exporter.name, reason: describeError(error), count }],
+            // An exporter that throws says nothing of the cause: not retried.
+            errors: [{ destination: exporter.name, reason: describeError(error), count, retryable: false }],
           }),
         ),
       ),
@@ -53,7 +54,7 @@ export async function flushCollector(collector: Collector, exporters: readonly E
     return result;
   } catch (error) {
     warnOnce("flush", `flush failed, this invocation's trace is lost: ${describeError(error)}`);
-    return { ...emptyResult(), errors: [{ destination: "edge-tracer", reason: describeError(error), count: 0 }] };
+    return { ...emptyResult(), errors: [{ destination: "edge-tracer", reason: describeError(error), count: 0, retryable: false }] };
   }
 }
 

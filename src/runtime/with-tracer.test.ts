@@ -61,7 +61,7 @@ describe("withTracer", () => {
     const invocation = createTracer({ exporters: [broken] }).startInvocation();
     invocation.log({ input: "q", output: "a" });
     const flushed = await invocation.flush();
-    expect(flushed.errors).toEqual([{ destination: "broken", reason: "Error: sink down", count: 1 }]);
+    expect(flushed.errors).toEqual([{ destination: "broken", reason: "Error: sink down", count: 1, retryable: false }]);
     expect(flushed.dropped).toBe(1);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]![0])).toContain("broken: 1 not delivered (Error: sink down)");
@@ -370,6 +370,6 @@ describe("edge cases of the flush", () => {
     invocation.log({ input: "q", output: "a" });
     const first = invocation.flush();
     expect(invocation.flush()).toBe(first);
-    expect((await first).errors).toEqual([{ destination: "broken", reason: "Error: down", count: 1 }]);
+    expect((await first).errors).toEqual([{ destination: "broken", reason: "Error: down", count: 1, retryable: false }]);
   });
 });

@@ -2,6 +2,7 @@
 // in workerd, every abort must end the step `cancelled` with the upstream cancelled, no uncaught error and no
 // parse problem from the cut-off last event.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Readable } from "node:stream";
 import type { Miniflare } from "miniflare";
 import { startMockOtlp, type MockOtlp } from "../mocks/mock-otlp.mjs";
 import { bundleWorker } from "../support/workerd.js";
@@ -27,7 +28,7 @@ beforeAll(async () => {
     // A real port for a real client; what the Worker prints is kept to look for uncaught errors.
     host: "127.0.0.1",
     port: 0,
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       stdout.on("data", (chunk) => (workerLog += chunk));
       stderr.on("data", (chunk) => (workerLog += chunk));
     },
