@@ -142,3 +142,17 @@ describe("a long chat history", () => {
     expect(step!.llm!.messages).toEqual(messages);
   });
 });
+
+describe("metadata", () => {
+  it("bounds the text values of a log's and a custom step's metadata, leaving other values as they are", () => {
+    const batch = clipped((c) => {
+      const step = c.startStep(c.root, "custom", "retrieve")!;
+      step.metadata = { document: long("d"), hits: 3 };
+      c.endStep(step, "ok");
+      c.addLog(c.root, { input: "q", output: "a", metadata: { context: long("c"), plan: "pro", score: 0.5 } });
+    });
+    const log = batch.logs[0]!;
+    expect(log.metadata).toMatchObject({ context: cut(long("c")), plan: "pro", score: 0.5 });
+    expect(log.steps[0]!.metadata).toEqual({ document: cut(long("d")), hits: 3 });
+  });
+});

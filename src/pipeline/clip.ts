@@ -30,13 +30,20 @@ function clipLog(log: ExportedLog, max: number): void {
     }
     log.output = output;
   }
+  log.metadata = clipTexts(log.metadata, max);
   if (cut.length) {
     const warnings = log.metadata["edge_tracer.warnings"];
     log.metadata["edge_tracer.warnings"] = [...(Array.isArray(warnings) ? warnings : []), ...cut];
   }
 }
 
+/** Metadata's text values bounded too (a retrieved document passed as metadata); the values are the user's, so copied. */
+function clipTexts(metadata: Record<string, unknown>, max: number): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, typeof value === "string" ? clip(value, max) : value]));
+}
+
 function clipStep(step: ExportedStep, max: number): void {
+  if (step.metadata) step.metadata = clipTexts(step.metadata, max);
   if (step.error) step.error.message = clip(step.error.message, max);
   if (step.outputText !== undefined) step.outputText = clip(step.outputText, max);
   const llm = step.llm;
