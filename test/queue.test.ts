@@ -113,7 +113,7 @@ describe("queueExporter → Queue → createQueueConsumer → phospho", () => {
     await mf.dispatchFetch("http://app.test/many?id=huge&logs=1&huge");
     const result = await producerResult("huge");
     expect(result).toMatchObject({ sent: 2, dropped: 1 });
-    expect(result.errors).toEqual([{ destination: "queue", count: 1, reason: expect.stringMatching(/^log task_\w+ with its 0 step\(s\) is \d+ bytes as a queue message, over the 127000 bytes a Cloudflare Queues message can carry/) }]);
+    expect(result.errors).toEqual([{ destination: "queue", count: 1, retryable: false, reason: expect.stringMatching(/^log task_\w+ with its 0 step\(s\) is \d+ bytes as a queue message, over the 127000 bytes a Cloudflare Queues message can carry/) }]);
     await phospho.waitFor((s) => s.logs.some((l) => l.session_id === "session-huge"));
   });
 

@@ -1,4 +1,5 @@
-// postWithRetry: which failures are retried, how Retry-After and the flush budget are honoured, what is reported.
+// postWithRetry: which failures are retried, how Retry-After and the flush budget are honoured, what is reported:
+// each error says whether it may pass (`retryable`) and the reply's status where there was one.
 import { describe, expect, it } from "vitest";
 import { postWithRetry, type PostRequest } from "./http.js";
 
@@ -55,7 +56,7 @@ describe("postWithRetry", () => {
     const { fetch, attempts } = scripted(new Response('{"detail":"Invalid token"}', { status: 401 }));
     const result = await postWithRetry(request, { fetch, ...budget(5_000) });
     expect(attempts).toHaveLength(1);
-    expect(result).toEqual({ sent: 0, retried: 0, dropped: 3, errors: [{ destination: "sink", reason: 'HTTP 401: {"detail":"Invalid token"}', count: 3 }] });
+    expect(result).toEqual({ sent: 0, retried: 0, dropped: 3, errors: [{ destination: "sink", reason: 'HTTP 401: {"detail":"Invalid token"}', count: 3, retryable: false, status: 401 }] });
   });
 
   it("stops retrying when the budget runs out", async () => {
@@ -68,10 +69,29 @@ describe("postWithRetry", () => {
   });
 
   it("counts per-item refusals in a 200 reply", async () => {
-    const { fetch } = scripted(Response.json({ logged_events: [{}, { error_in_log: "quota exceeded" }, {}] }));
+    const { fetch } = scripted(Response.json({ logged_events: [{}, { error_in_log: "invalid event" }, {}] }));
     const refusals = (reply: string) => JSON.parse(reply).logged_events.filter((e: any) => e.error_in_log).map((e: any) => e.error_in_log);
     expect(await postWithRetry({ ...request, refusals }, { fetch, ...budget(5_000) })).toEqual({
-      sent: 2, retried: 0, dropped: 1, errors: [{ destination: "sink", reason: "quota exceeded", count: 1 }],
+      sent: 2, retried: 0, dropped: 1, errors: [{ destination: "sink", reason: "invalid event", count: 1, retryable: false }],
     });
+  });
+
+  it.each([
+    ["a 503 past the budget", () => [new Response("busy", { status: 503, headers: { "retry-after": "60" } })], { retryable: true, status: 503 }],
+    ["a 429 past the budget", () => [new Response("slow", { status: 429, headers: { "retry-after": "60" } })], { retryable: true, status: 429 }],
+    ["a 408", () => Array.from({ length: 50 }, () => new Response("timeout", { status: 408 })), { retryable: true, status: 408 }],
+    ["a network error every time", () => Array.from({ length: 50 }, () => new TypeError("fetch failed")), { retryable: true }],
+    ["a 401", () => [new Response("no", { status: 401 })], { retryable: false, status: 401 }],
+    ["a 413", () => [new Response("too large", { status: 413 })], { retryable: false, status: 413 }],
+  ])("says whether %s may pass, with its status", async (_what, script, expected) => {
+    const { fetch } = scripted(...script());
+    const [error] = (await postWithRetry(request, { fetch, ...budget(300) })).errors;
+    expect(error).toEqual({ destination: "sink", reason: expect.any(String), count: 3, ...expected });
+  });
+
+  it("calls a request cut by the flush budget retryable, without a status", async () => {
+    const hang = (async (_url: unknown, init?: RequestInit) => new Promise((_resolve, reject) => init!.signal!.addEventListener("abort", () => reject(init!.signal!.reason)))) as typeof fetch;
+    const [error] = (await postWithRetry(request, { fetch: hang, ...budget(100) })).errors;
+    expect(error).toEqual({ destination: "sink", reason: expect.stringMatching(/^flush budget spent/), count: 3, retryable: true });
   });
 });

@@ -1,9 +1,11 @@
 // Sends one export request, retrying transient failures (network errors, 408, 429, 5xx) with exponential
-// backoff and full jitter, honouring Retry-After, all within the flush budget. Ids are stable, so a retry
-// never duplicates (phospho keeps the first write of a task_id; OTLP backends dedupe by span id).
+// backoff and full jitter, honouring Retry-After, all within the flush budget. It is also where every exporter
+// builds its ExportResult errors, so `retryable` and `status` mean the same for every destination.
 import { now } from "../util/clock.js";
 import { describeError } from "../util/warn.js";
 import { emptyResult, type ExportOptions, type ExportResult } from "../model/exporter.js";
+
+export type ExportError = ExportResult["errors"][number];
 
 export interface PostRequest {
   destination: string;
@@ -19,18 +21,33 @@ export interface PostRequest {
 const BASE_DELAY_MS = 100;
 const MAX_DELAY_MS = 5_000;
 
-const isTransient = (status: number) => status === 408 || status === 429 || status >= 500;
+/** A reply with this status may be different if the request is sent again later: 408, 429 and 5xx. */
+export const isRetryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;
+
+/**
+ * One entry of `ExportResult.errors`. A failed reply's `status` decides `retryable` ({@link isRetryableStatus});
+ * without a reply the caller says: a network error or the budget running out may pass, a refusal will not.
+ *
+ * @example exportError("otlp collector:4318", "HTTP 503: busy", 12, { status: 503 }) // retryable: true, status: 503
+ */
+export function exportError(destination: string, reason: string, count: number, cause: { status: number } | { retryable: boolean }): ExportError {
+  return "status" in cause
+    ? { destination, reason, count, retryable: isRetryableStatus(cause.status), status: cause.status }
+    : { destination, reason, count, retryable: cause.retryable };
+}
 
 export async function postWithRetry(request: PostRequest, options: ExportOptions): Promise<ExportResult> {
   const result = emptyResult();
-  const fail = (reason: string) => {
+  const fail = (reason: string, cause: { status: number } | { retryable: boolean }) => {
     result.dropped = request.count;
-    result.errors.push({ destination: request.destination, reason, count: request.count });
+    result.errors.push(exportError(request.destination, reason, request.count, cause));
     return result;
   };
   for (let attempt = 0; ; attempt++) {
     let reason: string;
     let retryAfterMs: number | undefined;
+    // Why the next retry would be needed: the reply's status, or none (a network error).
+    let cause: { status: number } | { retryable: boolean } = { retryable: true };
     try {
       const response = await options.fetch(request.url, { method: "POST", headers: request.headers, body: request.body, signal: options.signal });
       const reply = await response.text();
@@ -38,20 +55,22 @@ export async function postWithRetry(request: PostRequest, options: ExportOptions
         const refused = request.refusals?.(reply) ?? [];
         result.sent = request.count - refused.length;
         result.dropped = refused.length;
-        if (refused.length) result.errors.push({ destination: request.destination, reason: refused[0]!, count: refused.length });
+        // The server read these items and said no: sending them again gets the same answer.
+        if (refused.length) result.errors.push(exportError(request.destination, refused[0]!, refused.length, { retryable: false }));
         return result;
       }
       reason = `HTTP ${response.status}${reply ? `: ${reply.slice(0, 300)}` : ""}`;
-      if (!isTransient(response.status)) return fail(reason);
+      cause = { status: response.status };
+      if (!isRetryableStatus(response.status)) return fail(reason, cause);
       retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
     } catch (error) {
       reason = describeError(error);
-      if (options.signal.aborted) return fail(`flush budget spent (${reason})`);
+      if (options.signal.aborted) return fail(`flush budget spent (${reason})`, { retryable: true });
     }
     const delay = retryAfterMs ?? Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
-    if (now() + delay >= options.deadline) return fail(`${reason}; no time left in the flush budget to retry`);
+    if (now() + delay >= options.deadline) return fail(`${reason}; no time left in the flush budget to retry`, cause);
     if (attempt === 0) result.retried = request.count;
-    if (!(await sleep(delay, options.signal))) return fail(`${reason}; flush budget spent while waiting to retry`);
+    if (!(await sleep(delay, options.signal))) return fail(`${reason}; flush budget spent while waiting to retry`, cause);
   }
 }
 

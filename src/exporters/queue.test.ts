@@ -77,7 +77,7 @@ describe("queueExporter", () => {
     const result = await queueExporter(queue).export(batch, options());
     expect(result.sent).toBe(4);
     expect(result.dropped).toBe(1);
-    expect(result.errors).toEqual([{ destination: "queue", count: 1, reason: expect.stringContaining(`log ${huge.task_id} with its 0 step(s) is`) }]);
+    expect(result.errors).toEqual([{ destination: "queue", count: 1, retryable: false, reason: expect.stringContaining(`log ${huge.task_id} with its 0 step(s) is`) }]);
     expect(result.errors[0]!.reason).toContain("over the 127000 bytes a Cloudflare Queues message can carry (128 KB less its metadata)");
     expect(queue.sent.flatMap(({ body }) => body.logs.map((log) => log.task_id))).toEqual([batch.logs[0]!.task_id, batch.logs[1]!.task_id]);
   });
@@ -88,7 +88,7 @@ describe("queueExporter", () => {
     const queue = fakeQueue({ fail: (body) => (body.logs.some((log) => log.task_id === firstTask) ? new Error("Queue send failed: internal error") : undefined) });
     const result = await queueExporter(queue).export(batch, options());
     const failedCount = result.errors[0]!.count;
-    expect(result.errors).toEqual([{ destination: "queue", count: failedCount, reason: "queue.send failed: Error: Queue send failed: internal error" }]);
+    expect(result.errors).toEqual([{ destination: "queue", count: failedCount, retryable: true, reason: "queue.send failed: Error: Queue send failed: internal error" }]);
     expect(result.sent + result.dropped).toBe(8);
     expect(result.dropped).toBe(failedCount);
     expect(queue.sent.flatMap(({ body }) => body.logs)).toHaveLength(4 - failedCount / 2);
@@ -99,7 +99,7 @@ describe("queueExporter", () => {
     const started = Date.now();
     const result = await queueExporter(fakeQueue({ hang: true })).export(batch, options(100));
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect(result).toMatchObject({ sent: 0, dropped: 2, errors: [{ destination: "queue", count: 2, reason: expect.stringContaining("flush budget spent") }] });
+    expect(result).toMatchObject({ sent: 0, dropped: 2, errors: [{ destination: "queue", count: 2, retryable: true, reason: expect.stringContaining("flush budget spent") }] });
   });
 
   it("makes values JSON cannot hold plain before sending", () => {

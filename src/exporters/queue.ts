@@ -5,6 +5,7 @@ import { sanitize } from "../util/serialize.js";
 import { describeError } from "../util/warn.js";
 import { emptyResult, type ExportBatch, type ExportedLog, type ExportedScope, type ExportedStep, type Exporter } from "../model/exporter.js";
 import type { LlmCall } from "../model/records.js";
+import { exportError } from "./http.js";
 
 /** The part of a Queue binding we use (Cloudflare's `Queue`). */
 export interface QueueLike {
@@ -210,16 +211,17 @@ export function queueExporter(queue: QueueLike): Exporter {
     [brand]: true,
     async export(batch, options) {
       const result = emptyResult();
-      const drop = (reason: string, count: number) => {
+      const drop = (reason: string, count: number, retryable: boolean) => {
         result.dropped += count;
-        result.errors.push({ destination: DESTINATION, reason, count });
+        result.errors.push(exportError(DESTINATION, reason, count, { retryable }));
       };
       const { messages, tooBig } = splitBatch(batch);
-      for (const item of tooBig) drop(item.reason, item.count);
+      for (const item of tooBig) drop(item.reason, item.count, false);
       await Promise.all(
         messages.map(async (message) => {
+          // A failed or unconfirmed send may go through later: the queue's own outage, or the budget spent.
           const failure = await sendWithin(queue, message.body, options.signal);
-          if (failure) drop(failure, message.count);
+          if (failure) drop(failure, message.count, true);
           else result.sent += message.count;
         }),
       );

@@ -1,12 +1,37 @@
 // The exporter contract: what a flush hands to each destination, and what it gets back.
 import type { LlmCall, StepKind, StepStatus } from "./records.js";
 
-/** What one flush delivered, per destination summed up. Counts are logs plus steps. */
+/**
+ * What one flush delivered, per destination summed up. Counts are logs plus steps: `sent` what the destinations
+ * accepted (items a destination kept while refusing them, `stored: true`, included), `dropped` what they did not.
+ *
+ * @example
+ * const { dropped, errors } = await invocation.flush();
+ * // errors: [{ destination: "phospho steps", part: "steps", reason: "HTTP 503: busy; no time left in the flush budget to retry", count: 2, retryable: true, status: 503 }]
+ */
 export interface ExportResult {
   sent: number;
   retried: number;
   dropped: number;
-  errors: Array<{ destination: string; reason: string; count: number }>;
+  errors: Array<{
+    /** Where it went: `phospho logs`, `phospho steps`, `otlp <host>`, `queue`… */
+    destination: string;
+    /** Why, with the server's own message where it gave one. */
+    reason: string;
+    /** How many logs and steps it concerns. */
+    count: number;
+    /** Sending the same again later may succeed: a network error, the budget spent, HTTP 408, 429 or 5xx. */
+    retryable: boolean;
+    /** The HTTP status of the failed reply, when there was one (not for items refused inside a 2xx reply). */
+    status?: number;
+    /** For an exporter that sends a batch in separately accepted requests, which one failed (phospho: `logs`, `steps`). */
+    part?: string;
+    /**
+     * The destination refused these items but kept them (phospho stores a log over its plan's quota as a task,
+     * without analytics): counted in `sent`, not `dropped`, and never retried.
+     */
+    stored?: boolean;
+  }>;
 }
 
 /** A step ready to export: a plain copy of what was recorded, its text fields bounded by `maxFieldBytes`. */

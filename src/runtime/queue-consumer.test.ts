@@ -2,8 +2,8 @@
 // pass, and acked with one report when it never will, so a poison message cannot loop.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { memoryExporter } from "../../test/support/memory-exporter.js";
-import { ConfigError, createQueueConsumer, createTracer, queueExporter, type ExportBatch, type TracerConfig } from "../index.js";
-import { isTransient, type QueueMessageLike } from "./queue-consumer.js";
+import { ConfigError, createQueueConsumer, createTracer, queueExporter, type ExportBatch, type ExportResult, type TracerConfig } from "../index.js";
+import type { QueueMessageLike } from "./queue-consumer.js";
 import { fromEnvelope, splitBatch, toEnvelope, type QueueEnvelope } from "../exporters/queue.js";
 import { otlp } from "../otlp.js";
 import v1Message from "../../test/fixtures/queue-message-v1.json" with { type: "json" };
@@ -211,20 +211,31 @@ describe("createQueueConsumer", () => {
   });
 });
 
-describe("isTransient", () => {
+describe("what becomes of a message: decided from the errors' `retryable` alone", () => {
+  /** An exporter that reports `errors` whatever it is given. */
+  const reporting = (errors: object[]) => ({ name: "custom", export: async () => ({ sent: 0, retried: 0, dropped: 1, errors }) as ExportResult });
+  const error = (fields: object) => ({ destination: "custom", reason: "HTTP 503: whatever the text says", count: 1, ...fields });
+
   it.each([
-    ["HTTP 408: timeout", false, true],
-    ["HTTP 429: slow down; no time left in the flush budget to retry", false, true],
-    ["HTTP 500", false, true],
-    ["HTTP 503: busy", true, true],
-    ["HTTP 400: bad", false, false],
-    ["HTTP 401: Invalid token", false, false],
-    ["HTTP 413: too large", false, false],
-    ["TypeError: fetch failed; no time left in the flush budget to retry", false, true],
-    ["flush budget spent (TimeoutError: The operation was aborted due to timeout)", false, true],
-    ["event[0]: input must be a string", true, false],
-    ["Error: exporter threw", false, true],
-  ])("%s (all requests answered 2xx: %s) → %s", (reason, refusalsOnly, expected) => {
-    expect(isTransient(reason, refusalsOnly)).toBe(expected);
+    ["retryable", [error({ retryable: true })], "retry"],
+    ["not retryable, whatever the reason's text", [error({ retryable: false })], "ack"],
+    ["one retryable among permanent ones", [error({ retryable: false }), error({ retryable: true })], "retry"],
+    ["without the field (an exporter older than it): kept, not lost", [error({})], "retry"],
+  ])("%s → %s", async (_what, errors, outcome) => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const msg = message(await envelope());
+    await run({ exporters: [reporting(errors)] }, [msg]);
+    expect(msg.calls).toEqual([outcome]);
+  });
+
+  it("retries a message of a newer format, so it waits for the consumer's upgrade or the dead-letter queue", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const memory = memoryExporter();
+    const msg = message({ edge_tracer: 3, kind: "batch" }, "future");
+    await run({ exporters: [memory] }, [msg]);
+    expect(msg.calls).toEqual(["retry"]);
+    expect(memory.batches).toEqual([]);
+    expect(warn.mock.calls[0]![0]).toContain("message future: the message is edge-tracer queue format 3, and this consumer reads formats 1 to 2");
   });
 });

@@ -1,12 +1,13 @@
 // createQueueConsumer: the queue() handler of a consumer Worker. It forwards the batches queueExporter
-// enqueued to phospho or OTLP, acking each message once every destination took it, retrying it on a
-// transient failure, and acking (after saying so) one that can never be delivered. It traces nothing itself.
+// enqueued to phospho or OTLP, acking each message once every destination took it, retrying it when an
+// error says `retryable`, and acking (after saying so) one that can never be delivered. It traces nothing itself.
 import { now } from "../util/clock.js";
 import { resolveConfig, type ResolvedConfig, type TracerConfig } from "../model/config.js";
 import { describeError, guard } from "../util/warn.js";
 import { ConfigError } from "../errors/config-error.js";
 import { consoleExporter } from "../exporters/console.js";
-import type { ExportBatch, Exporter, ExportResult } from "../model/exporter.js";
+import type { Exporter, ExportResult } from "../model/exporter.js";
+import { exportError, type ExportError } from "../exporters/http.js";
 import { phosphoExporter } from "../exporters/phospho.js";
 import { countOf, fromEnvelope, isQueueExporter } from "../exporters/queue.js";
 
@@ -31,7 +32,6 @@ export interface QueueConsumer<Env = unknown> {
   queue(batch: MessageBatchLike, env: Env, ctx?: unknown): Promise<void>;
 }
 
-type ExportError = ExportResult["errors"][number];
 type Outcome = { action: "ack" } | { action: "retry"; errors: ExportError[] } | { action: "drop"; errors: ExportError[] };
 
 interface Setup {
@@ -45,10 +45,11 @@ const CONCURRENCY = 3;
 /**
  * Makes the `queue()` handler of a consumer Worker for the queue `queueExporter` sends to. Each message is
  * exported to every destination of `config` (its `exporters`, or phospho with `apiKey` and `projectId`) within
- * `flushTimeoutMs`. A message is acked when every destination accepted it, retried when one failed in a way
- * that may pass (network error, 408, 429, 5xx, budget spent: set `max_retries` and a `dead_letter_queue`),
- * and acked when the failure is permanent (another 4xx, an event the backend refused, a message that is not
- * a batch), with one console line per queue batch and `onExportError` per failure, so it never loops.
+ * `flushTimeoutMs`. What becomes of the message is decided from the exporters' errors alone: acked when every
+ * destination accepted it, retried when an error is `retryable` (network error, 408, 429, 5xx, budget spent, an
+ * exporter that threw, a message of a newer format: set `max_retries` and a `dead_letter_queue`), and acked when
+ * every failure is permanent (another 4xx, an event the backend refused, a message that is not a batch), with
+ * one console line per queue batch and `onExportError` per failure, so it never loops.
  *
  * @example
  * // consumer Worker; wrangler.toml: [[queues.consumers]] queue = "edge-tracer-traces"
@@ -113,70 +114,32 @@ function setupFrom(input: TracerConfig): Setup {
   return { config, exporters };
 }
 
-/** Exports one message to every destination, and decides what becomes of it. */
+/** Exports one message to every destination, and decides what becomes of it from the errors' `retryable` alone. */
 async function deliver(message: QueueMessageLike, { config, exporters }: Setup): Promise<Outcome> {
   const read = fromEnvelope(message.body);
   if (!read.ok) {
-    const errors = [{ destination: "queue consumer", reason: `message ${message.id}: ${read.reason}`, count: 0 }];
+    const errors = [exportError("queue consumer", `message ${message.id}: ${read.reason}`, 0, { retryable: read.retryable })];
     return read.retryable ? { action: "retry", errors } : { action: "drop", errors };
   }
   const batch = read.batch;
   const count = countOf(batch);
   const deadline = now() + config.flushTimeoutMs;
   const signal = AbortSignal.timeout(config.flushTimeoutMs);
-  const errors = await Promise.all(exporters.map((exporter) => exportTo(exporter, batch, count, { signal, deadline, fetch: config.fetch, semconv: config.semconv })));
-  const all = errors.flat();
-  if (!all.length) return { action: "ack" };
-  if (all.some((error) => error.transient)) return { action: "retry", errors: all.map(plain) };
-  return { action: "drop", errors: all.map(plain) };
+  const fetch = config.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const options = { signal, deadline, fetch, semconv: config.semconv };
+  const results = await Promise.all(
+    exporters.map((exporter) =>
+      Promise.resolve()
+        .then(() => exporter.export(batch, options))
+        // An exporter that throws said nothing about the cause: retried, within the queue's max_retries.
+        .catch((error: unknown): ExportResult => ({ sent: 0, retried: 0, dropped: count, errors: [exportError(exporter.name, describeError(error), count, { retryable: true })] })),
+    ),
+  );
+  const errors = results.flatMap((result) => result.errors ?? []);
+  if (!errors.length) return { action: "ack" };
+  // An error without `retryable` comes from an exporter written before it existed: retried rather than lost.
+  return { action: errors.some((error) => error.retryable !== false) ? "retry" : "drop", errors };
 }
-
-/** One destination's errors, each marked transient or not. */
-async function exportTo(
-  exporter: Exporter,
-  batch: ExportBatch,
-  count: number,
-  options: { signal: AbortSignal; deadline: number; fetch: typeof fetch | undefined; semconv: ResolvedConfig["semconv"] },
-): Promise<Array<ExportError & { transient: boolean }>> {
-  // Watch the destination's requests: when every one was answered 2xx, its errors are refusals of single
-  // events (phospho's `error_in_log`), which no retry will change.
-  let requests = 0;
-  let failedRequests = 0;
-  const base = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
-  const watched: typeof fetch = async (input, init) => {
-    requests++;
-    try {
-      const response = await base(input, init);
-      if (!response.ok) failedRequests++;
-      return response;
-    } catch (error) {
-      failedRequests++;
-      throw error;
-    }
-  };
-  let result: ExportResult;
-  try {
-    result = await exporter.export(batch, { signal: options.signal, deadline: options.deadline, fetch: watched, semconv: options.semconv });
-  } catch (error) {
-    result = { sent: 0, retried: 0, dropped: count, errors: [{ destination: exporter.name, reason: describeError(error), count }] };
-  }
-  const refusalsOnly = requests > 0 && failedRequests === 0;
-  return (result.errors ?? []).map((error) => ({ ...error, transient: isTransient(error.reason, refusalsOnly) }));
-}
-
-/**
- * `HTTP 408`, `HTTP 429` and `HTTP 5xx` may pass; other `HTTP 4xx` will not. Without a status: refusals of
- * single events in a 2xx reply will not pass; anything else (network error, budget spent, an exporter
- * that threw) may, and the platform's `max_retries` bounds it.
- * @internal Exported for tests.
- */
-export function isTransient(reason: string, refusalsOnly: boolean): boolean {
-  const status = /^HTTP (\d{3})\b/.exec(reason)?.[1];
-  if (status) return status === "408" || status === "429" || !status.startsWith("4");
-  return !refusalsOnly;
-}
-
-const plain = ({ destination, reason, count }: ExportError): ExportError => ({ destination, reason, count });
 
 /** `phospho logs: 3 not delivered (HTTP 503: …)`, the same failures of several messages added up. */
 function summarize(errors: ExportError[]): string {
