@@ -1,9 +1,9 @@
 // phospho: logs as JSON to /v2/log/{project}, steps as OTLP protobuf to /v3/otl/{project} (reference/phospho-wire-format.md).
-import type { Attributes } from "@opentelemetry/api";
-import { mergeResults, type ExportBatch, type ExportedLog, type ExportedStep, type Exporter, type ExportResult } from "../model/exporter.js";
+import { mergeResults, type ExportBatch, type ExportedLog, type Exporter, type ExportResult } from "../model/exporter.js";
 import { postWithRetry } from "./http.js";
 import { encodeTraces } from "./otlp-protobuf.js";
-import { addAttributes, resourceAttributes, toSpan } from "./spans.js";
+import { addUserKeys, stepAttributes, unpackable } from "./phospho-attributes.js";
+import { resourceAttributes, toSpan } from "./spans.js";
 
 export interface PhosphoExporterOptions {
   apiKey: string;
@@ -26,7 +26,8 @@ export function phosphoExporter(options: PhosphoExporterOptions): Exporter {
   return {
     name: "phospho",
     async export(batch, options) {
-      const steps = stepsWithLogs(batch);
+      // Only the steps of a log: phospho shows steps under their task, and stores a span without one where nothing shows it.
+      const steps = batch.logs.flatMap((log) => log.steps.map((step) => [step, log] as const));
       const sends: Promise<ExportResult>[] = [];
       if (batch.logs.length) {
         sends.push(postWithRetry({
@@ -41,8 +42,13 @@ export function phosphoExporter(options: PhosphoExporterOptions): Exporter {
       if (steps.length) {
         const spans = steps.map(([step, log]) => {
           const span = toSpan(step, "both");
-          Object.assign(span.attributes, phosphoAttributes(step, log));
-          if (step.kind === "manual" && log) span.name = `phospho.${log.task_id}_intermediate_${step.index}`;
+          // An LLM call keeps the GenAI attributes every span exporter writes; other steps are written as phospho's SDK writes them.
+          const attributes = step.llm ? span.attributes : stepAttributes(step);
+          attributes["phospho.task_id"] = log.task_id;
+          attributes["phospho.session_id"] = log.session_id;
+          addUserKeys(attributes, "phospho.metadata.", log.metadata);
+          span.attributes = unpackable(attributes);
+          if (step.kind === "manual") span.name = `phospho.${log.task_id}_intermediate_${step.index}`;
           return span;
         });
         sends.push(postWithRetry({
@@ -91,29 +97,3 @@ function refusedLogs(reply: string): string[] {
     return [];
   }
 }
-
-/** Every step of a batch with the log that claimed it (none for a loose step): phospho links each span to its task. */
-function stepsWithLogs(batch: ExportBatch): Array<[ExportedStep, ExportedLog | undefined]> {
-  return [
-    ...batch.logs.flatMap((log) => log.steps.map((step): [ExportedStep, ExportedLog] => [step, log])),
-    ...batch.looseSteps.map((step): [ExportedStep, undefined] => [step, undefined]),
-  ];
-}
-
-/** Links a span to its log for phospho, and maps custom and manual steps the way its Python SDK does. */
-function phosphoAttributes(step: ExportedStep, log: ExportedLog | undefined): Attributes {
-  const attributes: Attributes = {};
-  if (log) {
-    attributes["phospho.task_id"] = log.task_id;
-    attributes["phospho.session_id"] = log.session_id;
-    addAttributes(attributes, "phospho.metadata.", log.metadata);
-  }
-  if (!step.llm) {
-    attributes["gen_ai.name"] = step.name;
-    if (step.inputText !== undefined) attributes["gen_ai.input"] = step.inputText;
-    if (step.outputText !== undefined) attributes["gen_ai.output"] = step.outputText;
-    addAttributes(attributes, "gen_ai.", step.metadata);
-  }
-  return attributes;
-}
-
