@@ -1,15 +1,16 @@
 // Durable delivery in workerd with a real Queue: a producer Worker (queueExporter) → the queue → a consumer
 // Worker (createQueueConsumer) → a loopback phospho. The consumer retries while phospho fails and delivers
-// once it recovers; big batches are split under the message limit; a stray message is acked, not looped on;
-// a message written by the previous release (format 1) is still delivered.
+// once it recovers; when phospho took the logs but not the steps, only the steps go back to the queue; big
+// batches are split under the message limit; a stray message is acked, not looped on; a message written by
+// the previous release (format 1) is still delivered.
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockLlm, type MockLlm } from "./mocks/mock-llm.mjs";
-import { startMockPhospho, type MockPhospho } from "./mocks/mock-phospho.mjs";
+import { startMockPhospho, type MockPhospho, type OtlpSpan } from "./mocks/mock-phospho.mjs";
 import { bundleWorker } from "./support/workerd.js";
 import v1Message from "./fixtures/queue-message-v1.json" with { type: "json" };
 
-type Delivery = { id: string; attempts: number; outcome: "ack" | "retry"; logs: number };
+type Delivery = { id: string; attempts: number; outcome: "ack" | "retry"; logs: number; only?: unknown };
 
 // One Miniflare for the file; the tests run in order and share phospho, whose first 4 replies are 503s.
 let llm: MockLlm;
@@ -36,6 +37,8 @@ beforeAll(async () => {
         modules: [{ type: "ESModule", path: "consumer.js", contents: consumer }],
         compatibilityDate: "2026-05-01",
         queueConsumers: { traces: { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 5, retryDelay: 0 } },
+        // The same queue, to re-enqueue what only some destinations took.
+        queueProducers: { TRACES: { queueName: "traces" } },
         bindings: { PHOSPHO_API_KEY: "phospho-key", PHOSPHO_PROJECT_ID: "proj", PHOSPHO_BASE_URL: phospho.url },
       },
     ],
@@ -117,16 +120,42 @@ describe("queueExporter → Queue → createQueueConsumer → phospho", () => {
     await phospho.waitFor((s) => s.logs.some((l) => l.session_id === "session-huge"));
   });
 
+  it("re-sends only phospho's steps when its logs were taken: the log arrives once, its steps after the re-enqueue", async () => {
+    const before = (await deliveries()).length;
+    const logRequests = () => phospho.requests.filter((r) => r.path.startsWith("/v2/log/")).length;
+    const logRequestsBefore = logRequests();
+    await (await mf.getWorker("consumer")).fetch("http://consumer.test/fail-steps?n=1");
+    await mf.dispatchFetch("http://app.test/chat?id=partial&q=Say+a+color");
+    expect(await producerResult("partial")).toEqual({ sent: 3, retried: 0, dropped: 0, errors: [] });
+
+    const ofSession = (spans: OtlpSpan[]) => spans.filter((span) => span.attributes["phospho.session_id"] === "session-partial");
+    const spans = await phospho.waitFor((s) => ofSession(s.spans).length === 2 && ofSession(s.spans));
+    expect(spans.map((span) => span.name).sort()).toEqual(["chat gpt-4o-mini", "retrieve"]);
+    const logs = phospho.logs.filter((l) => l.session_id === "session-partial");
+    expect(logs).toHaveLength(1);
+    for (const span of spans) expect(span.attributes["phospho.task_id"]).toBe(logs[0]!.task_id);
+    // The first message acked after its logs were taken, then a new one for phospho's steps alone.
+    const seen = (await until(deliveries, (d) => d.slice(before).filter((x) => x.outcome === "ack").length === 2)).slice(before);
+    expect(seen.map(({ attempts, outcome, logs, only }) => [attempts, outcome, logs, only])).toEqual([
+      [1, "ack", 1, undefined],
+      [1, "ack", 1, [{ exporter: "phospho", parts: ["steps"] }]],
+    ]);
+    expect(new Set(seen.map((d) => d.id)).size).toBe(2);
+    expect(logRequests()).toBe(logRequestsBefore + 1);
+    expect(phospho.errors).toEqual([]);
+  });
+
   it("delivers a message the previous release wrote (format 1) to phospho, its content intact", async () => {
     const before = (await deliveries()).length;
     await mf.dispatchFetch("http://app.test/raw", { method: "POST", body: JSON.stringify(v1Message) });
     const taskId = v1Message.batch.logs[0]!.task_id;
     const logs = await phospho.waitFor((s) => s.logs.filter((l) => l.task_id === taskId).length === 1 && s.logs.filter((l) => l.task_id === taskId));
     expect(logs[0]).toMatchObject({ input: "Say a color", output: "Teal", session_id: "session-v1", metadata: { user_id: "bob", plan: "pro", id: "v1" } });
-    const traces = new Set([v1Message.batch.logs[0]!.traceId, v1Message.batch.looseSteps[0]!.traceId]);
-    const spans = await phospho.waitFor((s) => s.spans.filter((span) => traces.has(span.traceId)).length === 4 && s.spans.filter((span) => traces.has(span.traceId)));
-    expect(spans.map((span) => span.name).sort()).toEqual(["chat gpt-4o-mini", `phospho.${taskId}_intermediate_0`, "retrieve", "warm cache"]);
-    for (const span of spans.filter((span) => span.name !== "warm cache")) expect(span.attributes).toMatchObject({ "phospho.task_id": taskId, "phospho.session_id": "session-v1" });
+    // The log's steps, each linked to its task (the loose step, with no task, is the phospho exporter's to map or leave out).
+    const ofTask = (spans: OtlpSpan[]) => spans.filter((span) => span.attributes["phospho.task_id"] === taskId);
+    const spans = await phospho.waitFor((s) => ofTask(s.spans).length === 3 && ofTask(s.spans));
+    expect(spans.map((span) => span.name).sort()).toEqual(["chat gpt-4o-mini", `phospho.${taskId}_intermediate_0`, "retrieve"]);
+    for (const span of spans) expect(span.attributes).toMatchObject({ "phospho.session_id": "session-v1" });
     const delivered = (await until(deliveries, (d) => d.length > before)).slice(before);
     expect(delivered.map(({ attempts, outcome, logs }) => [attempts, outcome, logs])).toEqual([[1, "ack", 1]]);
     expect(phospho.errors).toEqual([]);

@@ -1,7 +1,10 @@
 // postWithRetry: which failures are retried, how Retry-After and the flush budget are honoured, what is reported:
 // each error says whether it may pass (`retryable`) and the reply's status where there was one.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createTracer, phosphoExporter } from "../index.js";
 import { postWithRetry, type PostRequest } from "./http.js";
+
+afterEach(() => vi.restoreAllMocks());
 
 const request: PostRequest = { destination: "sink", url: "http://sink.test/", headers: {}, body: "{}", count: 3 };
 
@@ -70,7 +73,7 @@ describe("postWithRetry", () => {
 
   it("counts per-item refusals in a 200 reply", async () => {
     const { fetch } = scripted(Response.json({ logged_events: [{}, { error_in_log: "invalid event" }, {}] }));
-    const refusals = (reply: string) => JSON.parse(reply).logged_events.filter((e: any) => e.error_in_log).map((e: any) => e.error_in_log);
+    const refusals = (reply: string) => JSON.parse(reply).logged_events.filter((e: any) => e.error_in_log).map((e: any) => ({ reason: e.error_in_log }));
     expect(await postWithRetry({ ...request, refusals }, { fetch, ...budget(5_000) })).toEqual({
       sent: 2, retried: 0, dropped: 1, errors: [{ destination: "sink", reason: "invalid event", count: 1, retryable: false }],
     });
@@ -93,5 +96,44 @@ describe("postWithRetry", () => {
     const hang = (async (_url: unknown, init?: RequestInit) => new Promise((_resolve, reject) => init!.signal!.addEventListener("abort", () => reject(init!.signal!.reason)))) as typeof fetch;
     const [error] = (await postWithRetry(request, { fetch: hang, ...budget(100) })).errors;
     expect(error).toEqual({ destination: "sink", reason: expect.stringMatching(/^flush budget spent/), count: 3, retryable: true });
+  });
+});
+
+describe("parts and refusals", () => {
+  it("names the part of its errors, and skips a part it is not asked for (already taken, on a Queue retry)", async () => {
+    const failing = scripted(new Response("busy", { status: 503, headers: { "retry-after": "60" } }));
+    const result = await postWithRetry({ ...request, part: "steps" }, { fetch: failing.fetch, ...budget(1_000) });
+    expect(result.errors).toEqual([{ destination: "sink", part: "steps", reason: expect.stringMatching(/^HTTP 503: busy/), count: 3, retryable: true, status: 503 }]);
+    const untouched = scripted();
+    expect(await postWithRetry({ ...request, part: "logs" }, { fetch: untouched.fetch, ...budget(1_000), parts: ["steps"] })).toEqual({ sent: 0, retried: 0, dropped: 0, errors: [] });
+    expect(untouched.attempts).toEqual([]);
+  });
+
+  it("counts items the server refused but kept as sent, reported apart with `stored: true`", async () => {
+    const { fetch } = scripted(Response.json({ logged_events: [{ error_in_log: "over quota" }, { error_in_log: "invalid" }, { error_in_log: "over quota" }] }));
+    const refusals = (reply: string) => JSON.parse(reply).logged_events.map((e: any) => ({ reason: e.error_in_log, stored: e.error_in_log === "over quota" }));
+    expect(await postWithRetry({ ...request, part: "logs", refusals }, { fetch, ...budget(5_000) })).toEqual({
+      sent: 2, retried: 0, dropped: 1, errors: [
+        { destination: "sink", part: "logs", reason: "invalid", count: 1, retryable: false },
+        { destination: "sink", part: "logs", reason: "over quota", count: 2, retryable: false, stored: true },
+      ],
+    });
+  });
+
+  it("phospho: a flush counts logs refused for quota (stored as tasks) apart from real drops", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const quota = "Max usage quota reached for project p: 100/100 logs";
+    const fetch = (async (url: string) => (String(url).includes("/v2/log/")
+      ? Response.json({ logged_events: [{ error_in_log: quota }, { error_in_log: "1 validation error for LogEvent" }, { task_id: "t" }] })
+      : Response.json({ status: "ok" }))) as unknown as typeof globalThis.fetch;
+    const invocation = createTracer({ exporters: [phosphoExporter({ apiKey: "k", projectId: "p", baseUrl: "https://phospho.test" })], fetch }).startInvocation();
+    for (const input of ["a", "b", "c"]) invocation.log({ input, output: "o" });
+    const result = await invocation.flush();
+    expect(result).toEqual({
+      sent: 2, retried: 0, dropped: 1, errors: [
+        { destination: "phospho logs", part: "logs", reason: "1 validation error for LogEvent", count: 1, retryable: false },
+        { destination: "phospho logs", part: "logs", reason: quota, count: 1, retryable: false, stored: true },
+      ],
+    });
   });
 });

@@ -9,13 +9,23 @@ export type ExportError = ExportResult["errors"][number];
 
 export interface PostRequest {
   destination: string;
+  /** For an exporter that sends a batch in several requests: which part this one is (phospho: `logs`, `steps`). */
+  part?: string;
   url: string;
   headers: Record<string, string>;
   body: BodyInit;
   /** How many logs and steps the request carries. */
   count: number;
-  /** Reads a 2xx reply for per-item refusals (phospho's `error_in_log`); returns their reasons. */
-  refusals?: (reply: string) => string[];
+  /** Reads a 2xx reply for per-item refusals (phospho's `error_in_log`): their reasons, and whether the server kept the item anyway. */
+  refusals?: (reply: string) => Array<{ reason: string; stored?: boolean }>;
+}
+
+/**
+ * Export options with the parts to send. The Queue consumer sets `parts` when it re-sends a message some parts
+ * of which a destination already accepted: a request whose `part` is not listed is skipped, and counts nothing.
+ */
+export interface PartsOptions extends ExportOptions {
+  parts?: readonly string[];
 }
 
 const BASE_DELAY_MS = 100;
@@ -30,17 +40,28 @@ export const isRetryableStatus = (status: number): boolean => status === 408 || 
  *
  * @example exportError("otlp collector:4318", "HTTP 503: busy", 12, { status: 503 }) // retryable: true, status: 503
  */
-export function exportError(destination: string, reason: string, count: number, cause: { status: number } | { retryable: boolean }): ExportError {
-  return "status" in cause
+export function exportError(
+  destination: string,
+  reason: string,
+  count: number,
+  cause: { status: number } | { retryable: boolean },
+  more: Pick<ExportError, "part" | "stored"> = {},
+): ExportError {
+  const error: ExportError = "status" in cause
     ? { destination, reason, count, retryable: isRetryableStatus(cause.status), status: cause.status }
     : { destination, reason, count, retryable: cause.retryable };
+  if (more.part !== undefined) error.part = more.part;
+  if (more.stored) error.stored = true;
+  return error;
 }
 
-export async function postWithRetry(request: PostRequest, options: ExportOptions): Promise<ExportResult> {
+export async function postWithRetry(request: PostRequest, options: PartsOptions): Promise<ExportResult> {
   const result = emptyResult();
+  if (request.part !== undefined && options.parts && !options.parts.includes(request.part)) return result;
+  const part = request.part === undefined ? {} : { part: request.part };
   const fail = (reason: string, cause: { status: number } | { retryable: boolean }) => {
     result.dropped = request.count;
-    result.errors.push(exportError(request.destination, reason, request.count, cause));
+    result.errors.push(exportError(request.destination, reason, request.count, cause, part));
     return result;
   };
   for (let attempt = 0; ; attempt++) {
@@ -52,11 +73,15 @@ export async function postWithRetry(request: PostRequest, options: ExportOptions
       const response = await options.fetch(request.url, { method: "POST", headers: request.headers, body: request.body, signal: options.signal });
       const reply = await response.text();
       if (response.ok) {
+        // The server read these items and said no: sending them again gets the same answer. Those it kept
+        // anyway (phospho: over quota, stored without analytics) are reported apart and count as sent.
         const refused = request.refusals?.(reply) ?? [];
-        result.sent = request.count - refused.length;
-        result.dropped = refused.length;
-        // The server read these items and said no: sending them again gets the same answer.
-        if (refused.length) result.errors.push(exportError(request.destination, refused[0]!, refused.length, { retryable: false }));
+        const lost = refused.filter((item) => !item.stored);
+        const kept = refused.filter((item) => item.stored);
+        result.sent = request.count - lost.length;
+        result.dropped = lost.length;
+        if (lost.length) result.errors.push(exportError(request.destination, lost[0]!.reason, lost.length, { retryable: false }, part));
+        if (kept.length) result.errors.push(exportError(request.destination, kept[0]!.reason, kept.length, { retryable: false }, { ...part, stored: true }));
         return result;
       }
       reason = `HTTP ${response.status}${reply ? `: ${reply.slice(0, 300)}` : ""}`;

@@ -135,9 +135,9 @@ describe("the queue envelope", () => {
     });
     batch.looseSteps.push({ ...batch.logs[0]!.steps[0]!, spanId: "loose", name: "warm cache", messagesLeftOut: 3 });
     const read = fromEnvelope(json(toEnvelope(batch)));
-    expect(read).toEqual({ ok: true, version: 2, batch: json(batch) });
+    expect(read).toEqual({ ok: true, version: 2, batch: json(batch), requeued: 0 });
     const llmBatch = v1Batch();
-    expect(fromEnvelope(json(toEnvelope(llmBatch)))).toEqual({ ok: true, version: 2, batch: llmBatch });
+    expect(fromEnvelope(json(toEnvelope(llmBatch)))).toEqual({ ok: true, version: 2, batch: llmBatch, requeued: 0 });
   });
 
   it("carries only the fields it lists, and ignores the fields it does not know", async () => {
@@ -146,12 +146,12 @@ describe("the queue envelope", () => {
     const message = json(toEnvelope(batch));
     expect(JSON.stringify(message)).not.toContain("stays home");
     const future = { ...message, compression: "none", logs: message.logs.map((log) => ({ ...log, sentiment: 0.9, steps: log.steps.map((step) => ({ ...step, cost: 1 })) })) };
-    expect(fromEnvelope(future)).toEqual({ ok: true, version: 2, batch: json({ ...batch, logs: batch.logs.map(({ privateNote: _, ...log }: any) => log) }) });
+    expect(fromEnvelope(future)).toEqual({ ok: true, version: 2, batch: json({ ...batch, logs: batch.logs.map(({ privateNote: _, ...log }: any) => log) }), requeued: 0 });
   });
 
   it("reads a message of the previous release (format 1) with its content intact, dropping what the batch no longer has", () => {
     const read = fromEnvelope(v1Message);
-    expect(read).toEqual({ ok: true, version: 1, batch: v1Batch() });
+    expect(read).toEqual({ ok: true, version: 1, batch: v1Batch(), requeued: 0 });
     if (!read.ok) return;
     const [log] = read.batch.logs;
     expect(log).toMatchObject({ task_id: "task_cf49922a3bbedc2735950d4b0a441a98", session_id: "session-v1", input: "Say a color", output: "Teal", metadata: { user_id: "bob", plan: "pro", id: "v1" } });
@@ -165,7 +165,7 @@ describe("the queue envelope", () => {
 
   it("still reads and writes format 2 as recorded in its fixture", () => {
     const read = fromEnvelope(v2Message);
-    expect(read).toEqual({ ok: true, version: 2, batch: v1Batch() });
+    expect(read).toEqual({ ok: true, version: 2, batch: v1Batch(), requeued: 0 });
     if (read.ok) expect(toEnvelope(read.batch)).toEqual(v2Message);
   });
 

@@ -32,6 +32,19 @@ export interface QueueEnvelope {
   logs: ExportedLog[];
   /** Steps no log claimed. A step: ids, `name`, `kind`, `status`, times, `error?`, `inputText?`, `outputText?`, `metadata?`, `llm?`, `index`, `messagesLeftOut?`. */
   looseSteps: ExportedStep[];
+  /**
+   * Only on a message the consumer re-enqueued after some destinations took it: the ones still to deliver to,
+   * by exporter name, with the parts that failed (phospho: `logs`, `steps`; none listed: all). Absent: every destination.
+   */
+  only?: PendingDestination[];
+  /** How many times the consumer re-enqueued this batch. */
+  requeued?: number;
+}
+
+/** A destination a re-enqueued message is still for: an exporter's name (`#2` for a second one of that name) and the parts it lacks. */
+export interface PendingDestination {
+  exporter: string;
+  parts?: string[];
 }
 
 export const ENVELOPE_VERSION = 2;
@@ -92,8 +105,8 @@ const scopeToWire = (scope: ExportedScope): Json => pick(scope as unknown as Jso
  * The message for a batch (format 2). Values JSON cannot hold (BigInt, cycles) are made plain by `splitBatch`.
  * @example queue.send(toEnvelope(batch), { contentType: "json" })
  */
-export function toEnvelope(batch: ExportBatch): QueueEnvelope {
-  return {
+export function toEnvelope(batch: ExportBatch, rest?: { only: PendingDestination[]; requeued: number }): QueueEnvelope {
+  const envelope: QueueEnvelope = {
     edge_tracer: ENVELOPE_VERSION,
     kind: "batch",
     resource: pick(batch.resource, RESOURCE_FIELDS) as QueueEnvelope["resource"],
@@ -101,10 +114,14 @@ export function toEnvelope(batch: ExportBatch): QueueEnvelope {
     logs: batch.logs.map(logToWire) as unknown as ExportedLog[],
     looseSteps: batch.looseSteps.map(stepToWire) as unknown as ExportedStep[],
   };
+  if (rest) Object.assign(envelope, { only: rest.only.map((item) => pick(item as unknown as Json, ["exporter", "parts"])), requeued: rest.requeued });
+  return envelope;
 }
 
 /** What reading a message gave: a batch, or why there is none (`retryable`: a newer consumer could read it). */
-export type ReadEnvelope = { ok: true; version: number; batch: ExportBatch } | { ok: false; retryable: boolean; reason: string };
+export type ReadEnvelope =
+  | { ok: true; version: number; batch: ExportBatch; only?: PendingDestination[]; requeued: number }
+  | { ok: false; retryable: boolean; reason: string };
 
 /**
  * Reads a queue message: format 2, or format 1 from older producers (whose `maxFieldBytes`, `semconv` and
@@ -131,7 +148,15 @@ export function fromEnvelope(message: unknown): ReadEnvelope {
     return { ok: false, retryable: true, reason: `the message is of kind ${JSON.stringify((body as Json).kind)}, which this consumer does not know: deploy a newer edge-tracer release in the consumer` };
   }
   try {
-    return { ok: true, version, batch: readBatch(body) };
+    const batch = readBatch(body);
+    const { only, requeued } = body as Json;
+    if (version === 1 || only === undefined) return { ok: true, version, batch, requeued: 0 };
+    const pending = list(only, "only").map((item, i) => {
+      const out = read(item, `only[${i}]`, ["exporter", "parts"], { exporter: "string" });
+      if (out.parts !== undefined && !list(out.parts, `only[${i}].parts`).every((part) => typeof part === "string")) throw new Error(`only[${i}].parts holds something other than names`);
+      return out as unknown as PendingDestination;
+    });
+    return { ok: true, version, batch, only: pending, requeued: typeof requeued === "number" ? requeued : 1 };
   } catch (error) {
     return { ok: false, retryable: false, reason: `the message is edge-tracer queue format ${version} but malformed: ${(error as Error).message}` };
   }

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { memoryExporter } from "../../test/support/memory-exporter.js";
 import { ConfigError, createQueueConsumer, createTracer, queueExporter, type ExportBatch, type ExportResult, type TracerConfig } from "../index.js";
-import type { QueueMessageLike } from "./queue-consumer.js";
+import type { QueueConsumerOptions, QueueMessageLike } from "./queue-consumer.js";
 import { fromEnvelope, splitBatch, toEnvelope, type QueueEnvelope } from "../exporters/queue.js";
 import { otlp } from "../otlp.js";
 import v1Message from "../../test/fixtures/queue-message-v1.json" with { type: "json" };
@@ -41,8 +41,28 @@ function phosphoReplying(reply: () => Response | Promise<Response>, extra: Parti
   return { apiKey: "k", projectId: "p", baseUrl: "https://phospho.test", flushTimeoutMs: 500, fetch: async () => reply(), ...extra };
 }
 
-const run = (config: TracerConfig | ((env: any) => TracerConfig), messages: QueueMessageLike[], env: unknown = {}) =>
-  createQueueConsumer(config).queue({ queue: "traces", messages }, env);
+const run = (config: TracerConfig | ((env: any) => TracerConfig), messages: QueueMessageLike[], env: unknown = {}, options?: QueueConsumerOptions) =>
+  createQueueConsumer(config, options).queue({ queue: "traces", messages }, env);
+
+/** A Queue producer binding that keeps what it is sent (or fails). */
+function fakeQueue(fail?: Error) {
+  const sent: Array<{ body: any; options: unknown }> = [];
+  return { sent, send: async (body: unknown, options?: unknown) => { if (fail) throw fail; sent.push({ body: json(body), options }); } };
+}
+
+/** A phospho whose /v2/log and /v3/otl answer as told; `paths` lists the requests it got. */
+function phosphoAnswering(answers: { logs?: () => Response; steps?: () => Response }, extra: Partial<TracerConfig> = {}) {
+  const paths: string[] = [];
+  const fetch = async (url: RequestInfo | URL) => {
+    const path = new URL(String(url)).pathname;
+    paths.push(path);
+    const answer = path.startsWith("/v2/log") ? answers.logs : answers.steps;
+    return answer?.() ?? Response.json(path.startsWith("/v2/log") ? { logged_events: [{}] } : { status: "ok" });
+  };
+  return { paths, config: { apiKey: "k", projectId: "p", baseUrl: "https://phospho.test", flushTimeoutMs: 500, fetch, ...extra } satisfies TracerConfig };
+}
+
+const busy = () => new Response("busy", { status: 503, headers: { "retry-after": "60" } });
 
 describe("createQueueConsumer", () => {
   it("exports each message to every destination and acks it", async () => {
@@ -160,15 +180,14 @@ describe("createQueueConsumer", () => {
       const [log] = phospho.logs;
       expect(phospho.logs).toHaveLength(1);
       expect(log).toMatchObject({ task_id: "task_cf49922a3bbedc2735950d4b0a441a98", session_id: "session-v1", input: "Say a color", output: "Teal", metadata: { user_id: "bob", plan: "pro", id: "v1" } });
-      const spans = Object.fromEntries(phospho.spans.map((span) => [span.name, span.attributes]));
-      expect(Object.keys(spans).sort()).toEqual(["chat gpt-4o-mini", "phospho.task_cf49922a3bbedc2735950d4b0a441a98_intermediate_0", "retrieve", "warm cache"]);
+      // The log's steps; the loose step (no log, so no task) is phospho's exporter's to map or leave out.
+      const spans = Object.fromEntries(phospho.spans.filter((span) => span.traceId === v1Message.batch.logs[0]!.traceId).map((span) => [span.name, span.attributes]));
+      expect(Object.keys(spans).sort()).toEqual(["chat gpt-4o-mini", "phospho.task_cf49922a3bbedc2735950d4b0a441a98_intermediate_0", "retrieve"]);
       for (const name of ["chat gpt-4o-mini", "retrieve", "phospho.task_cf49922a3bbedc2735950d4b0a441a98_intermediate_0"]) {
         expect(spans[name]).toMatchObject({ "phospho.task_id": log!.task_id, "phospho.session_id": "session-v1", "phospho.metadata.plan": "pro" });
       }
       expect(spans["chat gpt-4o-mini"]).toMatchObject({ "gen_ai.request.model": "gpt-4o-mini", "gen_ai.completion.0.content": "Teal" });
-      expect(spans["phospho.task_cf49922a3bbedc2735950d4b0a441a98_intermediate_0"]).toMatchObject({ "gen_ai.input": "3 docs", "gen_ai.output": "1 doc", "gen_ai.kept": 1 });
-      // The loose step has no log, so no task: exported with its trace id alone, as before.
-      expect(spans["warm cache"]).not.toHaveProperty("phospho.task_id");
+      expect(spans["phospho.task_cf49922a3bbedc2735950d4b0a441a98_intermediate_0"]).toMatchObject({ "gen_ai.input": "3 docs", "gen_ai.output": "1 doc" });
     } finally {
       await phospho.close();
     }
@@ -217,11 +236,11 @@ describe("what becomes of a message: decided from the errors' `retryable` alone"
   const error = (fields: object) => ({ destination: "custom", reason: "HTTP 503: whatever the text says", count: 1, ...fields });
 
   it.each([
-    ["retryable", [error({ retryable: true })], "retry"],
-    ["not retryable, whatever the reason's text", [error({ retryable: false })], "ack"],
-    ["one retryable among permanent ones", [error({ retryable: false }), error({ retryable: true })], "retry"],
-    ["without the field (an exporter older than it): kept, not lost", [error({})], "retry"],
-  ])("%s → %s", async (_what, errors, outcome) => {
+    ["retryable", "retry", [error({ retryable: true })]],
+    ["not retryable, whatever the reason's text", "ack", [error({ retryable: false })]],
+    ["one retryable among permanent ones", "retry", [error({ retryable: false }), error({ retryable: true })]],
+    ["without the field (an exporter older than it): kept, not lost", "retry", [error({})]],
+  ])("%s → %s", async (_what, outcome, errors) => {
     vi.spyOn(console, "warn").mockImplementation(() => {});
     vi.spyOn(console, "error").mockImplementation(() => {});
     const msg = message(await envelope());
@@ -239,3 +258,125 @@ describe("what becomes of a message: decided from the errors' `retryable` alone"
     expect(warn.mock.calls[0]![0]).toContain("message future: the message is edge-tracer queue format 3, and this consumer reads formats 1 to 2");
   });
 });
+
+describe("a message some destinations took: only the rest is sent again", () => {
+  it("acks it and re-enqueues phospho's steps alone when its logs were taken, so the log is not counted twice", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    let stepsDown = true;
+    const phospho = phosphoAnswering({ steps: () => (stepsDown ? busy() : Response.json({ status: "ok" })) });
+    const queue = fakeQueue();
+    const first = message(await envelope(), "m1");
+    await run(phospho.config, [first], {}, { requeue: () => queue });
+    expect(first.calls).toEqual(["ack"]);
+    expect(phospho.paths).toEqual(["/v2/log/p", "/v3/otl/p"]);
+    expect(queue.sent).toHaveLength(1);
+    const { body, options } = queue.sent[0]!;
+    expect(options).toEqual({ contentType: "json", delaySeconds: 30 });
+    expect(body).toMatchObject({ edge_tracer: 2, kind: "batch", only: [{ exporter: "phospho", parts: ["steps"] }], requeued: 1 });
+    // The whole batch travels (phospho links each step to its log's task), but only the steps are sent.
+    expect(batchIn(body)).toEqual(batchIn(first.body));
+    expect(warn.mock.calls[0]![0]).toMatch(/1 message\(s\) were delivered in part; what failed goes back to the queue, for those destinations only, in 30 s: phospho steps: 1 not delivered \(HTTP 503: busy/);
+
+    stepsDown = false;
+    const again = message(body, "m2");
+    await run(phospho.config, [again], {}, { requeue: () => queue });
+    expect(again.calls).toEqual(["ack"]);
+    expect(phospho.paths).toEqual(["/v2/log/p", "/v3/otl/p", "/v3/otl/p"]);
+    expect(queue.sent).toHaveLength(1);
+  });
+
+  it("retries as is a message none of whose destinations took anything, so the queue's max_retries bounds it", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const phospho = phosphoAnswering({ logs: busy, steps: busy });
+    const queue = fakeQueue();
+    const msg = message(await envelope());
+    await run(phospho.config, [msg], {}, { requeue: () => queue });
+    expect(msg.calls).toEqual(["retry"]);
+    expect(queue.sent).toEqual([]);
+    // A re-enqueued message failing again for all it is for: retried as is too.
+    const requeued = message(json(toEnvelope(batchIn(await envelope()), { only: [{ exporter: "phospho", parts: ["steps"] }], requeued: 1 })), "m2");
+    await run(phospho.config, [requeued], {}, { requeue: () => queue });
+    expect(requeued.calls).toEqual(["retry"]);
+    expect(queue.sent).toEqual([]);
+    expect(phospho.paths.filter((path) => path.startsWith("/v2/log"))).toHaveLength(1);
+  });
+
+  it("re-sends only to the destination that failed when there are several", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const memory = memoryExporter();
+    let down = true;
+    const flaky = { name: "flaky", export: async (): Promise<ExportResult> => (down ? { sent: 0, retried: 0, dropped: 2, errors: [{ destination: "flaky", reason: "HTTP 502", count: 2, retryable: true, status: 502 }] } : { sent: 2, retried: 0, dropped: 0, errors: [] }) };
+    const queue = fakeQueue();
+    const config = { exporters: [memory, flaky] };
+    await run(config, [message(await envelope())], {}, { requeue: () => queue, requeueDelaySeconds: 5 });
+    expect(queue.sent.map(({ body, options }) => [body.only, options])).toEqual([[[{ exporter: "flaky" }], { contentType: "json", delaySeconds: 5 }]]);
+    down = false;
+    const again = message(queue.sent[0]!.body, "m2");
+    await run(config, [again], {}, { requeue: () => queue });
+    expect(again.calls).toEqual(["ack"]);
+    expect(memory.batches).toHaveLength(1);
+  });
+
+  it("names exporters of the same name apart (`phospho#2`)", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const [a, b] = [memoryExporter(), memoryExporter()];
+    const queue = fakeQueue();
+    const only = [{ exporter: "memory#2" }];
+    const msg = message(json(toEnvelope(batchIn(await envelope()), { only, requeued: 1 })));
+    await run({ exporters: [a, b] }, [msg], {}, { requeue: () => queue });
+    expect(msg.calls).toEqual(["ack"]);
+    expect([a.batches.length, b.batches.length]).toEqual([0, 1]);
+  });
+
+  it("without `requeue`, retries the whole message and says the destinations that took it get it again", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const phospho = phosphoAnswering({ steps: busy });
+    const msg = message(await envelope());
+    await run(phospho.config, [msg]);
+    expect(msg.calls).toEqual(["retry"]);
+    expect(warn.mock.calls[0]![0]).toContain("1 message(s) will be retried (destinations that took part of it get it again: pass `requeue` to createQueueConsumer to re-send only what failed): phospho steps: 1 not delivered (HTTP 503: busy");
+  });
+
+  it("retries the whole message when re-enqueueing fails, and says why", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const msg = message(await envelope());
+    await run(phosphoAnswering({ steps: busy }).config, [msg], {}, { requeue: () => fakeQueue(new Error("queue down")) });
+    expect(msg.calls).toEqual(["retry"]);
+    expect(warn.mock.calls[0]![0]).toContain("queue consumer: re-enqueueing what message m1 did not deliver failed (Error: queue down): the whole message is retried");
+  });
+
+  it("acks and reports a message for an exporter this consumer no longer has", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const memory = memoryExporter();
+    const msg = message(json(toEnvelope(batchIn(await envelope()), { only: [{ exporter: "otlp https://gone.test/v1/traces" }], requeued: 1 })), "m9");
+    await run({ exporters: [memory] }, [msg]);
+    expect(msg.calls).toEqual(["ack"]);
+    expect(memory.batches).toEqual([]);
+    expect(error.mock.calls[0]![0]).toContain("message m9 is for `otlp https://gone.test/v1/traces`, which this consumer no longer has among its exporters");
+  });
+
+  it("refuses a `requeue` that is not a function, and a delay Queues would refuse, with a ConfigError", () => {
+    expect(() => createQueueConsumer({}, { requeue: {} as never })).toThrow(/`requeue` of createQueueConsumer must be a function of env/);
+    expect(() => createQueueConsumer({}, { requeueDelaySeconds: 86_400 })).toThrow(ConfigError);
+  });
+});
+
+describe("logs phospho refused for its quota but stored", () => {
+  const quota = "Max usage quota reached for project p: 10/10 logs";
+
+  it("are acked, reported apart as stored (not lost), and never re-sent", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const onExportError = vi.fn();
+    const queue = fakeQueue();
+    const phospho = phosphoAnswering({ logs: () => Response.json({ logged_events: [{ error_in_log: quota }] }) }, { onExportError });
+    const msg = message(await envelope());
+    await run(phospho.config, [msg], {}, { requeue: () => queue });
+    expect(msg.calls).toEqual(["ack"]);
+    expect(queue.sent).toEqual([]);
+    expect(onExportError.mock.calls.map(([e]) => e)).toEqual([{ destination: "phospho logs", part: "logs", reason: quota, count: 1, retryable: false, stored: true }]);
+    expect(error).not.toHaveBeenCalled();
+    expect(warn.mock.calls[0]![0]).toContain(`the destinations refused part of what they stored: phospho logs: 1 stored but refused (${quota})`);
+  });
+});
+
