@@ -25,7 +25,7 @@ export interface StoredLog {
   flag: string | null;
   /** The task's metadata: the event's, plus its top-level keys that are not Task fields (user_id, version_id, extras…). */
   metadata: Record<string, unknown>;
-  /** Top-level keys sent but kept nowhere, being names of Task fields the server does not copy (`environment`…). */
+  /** Top-level keys the task does not keep, being names of Task fields the server does not copy (`environment`…); only its raw logs do. */
   droppedKeys: string[];
   /** Top-level keys lost because `metadata` already has that key with another value. */
   shadowedKeys: string[];
@@ -244,7 +244,11 @@ export function checkV2Log(body: unknown, options: V2Options = {}): V2Result {
       problems.push(`[v2.project] ${at}: project_id "${event.project_id}" is not the URL's "${options.projectId}": refused unless the key's org owns it, and stored there if so`);
     }
     if (stored.createdAtReplaced) problems.push(`[v2.created-at] ${at}: time ${event.created_at ?? event.client_created_at} is negative or more than 24 h ahead (milliseconds?): replaced by the server's now`);
-    for (const key of stored.droppedKeys) problems.push(`[v2.dropped] ${at}: top-level \`${key}\` names a Task field the server does not copy: kept nowhere`);
+    for (const key of stored.droppedKeys) {
+      // Nothing is lost when the event's metadata carries the same value (the exporter sends `environment` there too).
+      if (JSON.stringify(stored.metadata[key]) === JSON.stringify(event[key])) continue;
+      problems.push(`[v2.dropped] ${at}: top-level \`${key}\` names a Task field the server does not copy: not on the task`);
+    }
     for (const key of stored.shadowedKeys) problems.push(`[v2.shadowed] ${at}: top-level \`${key}\` is ignored because metadata.${key} holds another value`);
     if (!has(stored.metadata, "prompt_tokens")) {
       const why = promptEstimateRaises(event);

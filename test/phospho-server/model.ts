@@ -6,7 +6,8 @@
 //   [v2.strict]         one event refused, error_in_log: strict LogEvent (api/v2/models/log.py)
 //   [v2.project]        event names another project than the URL (api/v2/endpoints/log.py)
 //   [v2.created-at]     time negative or > 24 h ahead, replaced by now (services/log.py get_time_created_at)
-//   [v2.dropped]        top-level key named like a Task field that is not copied, e.g. environment (services/log.py collect_metadata)
+//   [v2.dropped]        top-level key named like a Task field that is not copied, e.g. environment, and not in the
+//                       metadata either (services/log.py collect_metadata)
 //   [v2.shadowed]       top-level key hidden by the same metadata key (collect_metadata)
 //   [v2.tokens-raise]   prompt token estimate raises: no task, no session for the request (get_nb_tokens_prompt_tokens)
 //   [v3.500]            body is not a TracesData message (api/v3/endpoints/log.py)
