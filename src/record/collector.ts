@@ -120,8 +120,18 @@ export function createCollector(
       const isObject = typeof given === "object" && given !== null;
       const event: LogEvent = isObject ? given : given === undefined || given === null ? {} : { input: given };
       if (!isObject && given !== undefined && given !== null) problems.push(`log() takes an object such as { input, output }; the ${typeof given} given was used as the input`);
-      const taskId = ids(event.task_id) ?? inherited(scope, "task_id") ?? newTaskId();
-      const logSessionId = ids(event.session_id) ?? inherited(scope, "session_id") ?? sessionId;
+      // phospho refuses an id that is not a string: a number (or a BigInt, a boolean) becomes its text.
+      const id = (key: "task_id" | "session_id" | "user_id" | "version_id", value: unknown): string | undefined => {
+        if (value === undefined || value === null || value === "") return undefined;
+        if (typeof value === "string") return value;
+        if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
+        problems.push(`${key}: not a string or a number (${typeof value}), left out`);
+        return undefined;
+      };
+      const taskId = id("task_id", event.task_id) ?? id("task_id", inherited(scope, "task_id")) ?? newTaskId();
+      const logSessionId = id("session_id", event.session_id) ?? id("session_id", inherited(scope, "session_id")) ?? sessionId;
+      const flag = event.flag;
+      if (flag !== undefined && flag !== null && flag !== "success" && flag !== "failure") problems.push(`flag: ${typeof flag === "string" ? `"${flag}"` : `a ${typeof flag}`} is not "success" or "failure", left out`);
       let metadata = event.metadata;
       if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
         problems.push("metadata: not an object, kept under metadata.value");
@@ -146,9 +156,9 @@ export function createCollector(
         output: isPromise ? Promise.resolve(output) : keep(event.output, "output"),
         outputGiven: event.output !== undefined,
         metadata: keep({ ...inheritedMetadata(scope), ...metadata }, "metadata") as Record<string, unknown>,
-        userId: event.user_id,
-        versionId: event.version_id,
-        flag: event.flag,
+        userId: id("user_id", event.user_id),
+        versionId: id("version_id", event.version_id),
+        flag: flag === "success" || flag === "failure" ? flag : undefined,
         problems,
         steps: [],
         waitsForLaterSteps: false,
@@ -213,6 +223,3 @@ export function createCollector(
   };
   return collector;
 }
-
-/** An id must be a non-empty string; anything else is replaced (phospho rejects other types). */
-const ids = (value: unknown): string | undefined => (typeof value === "string" && value ? value : typeof value === "number" ? String(value) : undefined);
