@@ -33,6 +33,7 @@ export function phosphoExporter(options: PhosphoExporterOptions): Exporter {
       if (batch.logs.length) {
         sends.push(postWithRetry({
           destination: "phospho logs",
+          part: "logs",
           url: `${base}/v2/log/${project}`,
           headers: { ...headers, "content-type": "application/json" },
           body: JSON.stringify({ batched_log_events: batch.logs.map((log) => toLogEvent(log, metadata.get(log)!)) }),
@@ -54,6 +55,7 @@ export function phosphoExporter(options: PhosphoExporterOptions): Exporter {
         });
         sends.push(postWithRetry({
           destination: "phospho steps",
+          part: "steps",
           url: `${base}/v3/otl/${project}`,
           headers: { ...headers, "content-type": "application/x-protobuf" },
           body: encodeTraces(resourceAttributes(batch), spans),
@@ -135,12 +137,17 @@ function isRawValue(value: unknown): boolean {
   return value.every((item) => typeof item === "string") || value.every((item) => item && typeof item === "object" && !Array.isArray(item));
 }
 
-/** A 200 can still carry per-event refusals: `{ logged_events: [{ error_in_log }] }`. */
-function refusedLogs(reply: string): string[] {
+/**
+ * A 200 can still carry per-event refusals: `{ logged_events: [{ error_in_log }] }`. phospho stores an event
+ * refused for its plan's quota as a task all the same, without analytics (`api/v2/endpoints/log.py`): `stored`.
+ */
+function refusedLogs(reply: string): Array<{ reason: string; stored: boolean }> {
   try {
     const events = JSON.parse(reply)?.logged_events;
     if (!Array.isArray(events)) return [];
-    return events.filter((event) => event?.error_in_log).map((event) => String(event.error_in_log));
+    return events
+      .filter((event) => event?.error_in_log)
+      .map((event) => ({ reason: String(event.error_in_log), stored: /^Max usage quota reached\b/.test(String(event.error_in_log)) }));
   } catch {
     return [];
   }
