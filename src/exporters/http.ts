@@ -45,14 +45,11 @@ export function exportError(
   reason: string,
   count: number,
   cause: { status: number } | { retryable: boolean },
-  more: Pick<ExportError, "part" | "stored"> = {},
+  more?: Pick<ExportError, "part" | "stored">,
 ): ExportError {
-  const error: ExportError = "status" in cause
-    ? { destination, reason, count, retryable: isRetryableStatus(cause.status), status: cause.status }
-    : { destination, reason, count, retryable: cause.retryable };
-  if (more.part !== undefined) error.part = more.part;
-  if (more.stored) error.stored = true;
-  return error;
+  return "status" in cause
+    ? { destination, reason, count, retryable: isRetryableStatus(cause.status), status: cause.status, ...more }
+    : { destination, reason, count, retryable: cause.retryable, ...more };
 }
 
 export async function postWithRetry(request: PostRequest, options: PartsOptions): Promise<ExportResult> {
@@ -77,11 +74,10 @@ export async function postWithRetry(request: PostRequest, options: PartsOptions)
         // anyway (phospho: over quota, stored without analytics) are reported apart and count as sent.
         const refused = request.refusals?.(reply) ?? [];
         const lost = refused.filter((item) => !item.stored);
-        const kept = refused.filter((item) => item.stored);
-        result.sent = request.count - lost.length;
-        result.dropped = lost.length;
-        if (lost.length) result.errors.push(exportError(request.destination, lost[0]!.reason, lost.length, { retryable: false }, part));
-        if (kept.length) result.errors.push(exportError(request.destination, kept[0]!.reason, kept.length, { retryable: false }, { ...part, stored: true }));
+        result.sent = request.count - (result.dropped = lost.length);
+        for (const items of [lost, refused.filter((item) => item.stored)]) {
+          if (items.length) result.errors.push(exportError(request.destination, items[0]!.reason, items.length, { retryable: false }, items[0]!.stored ? { ...part, stored: true } : part));
+        }
         return result;
       }
       reason = `HTTP ${response.status}${reply ? `: ${reply.slice(0, 300)}` : ""}`;
