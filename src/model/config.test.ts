@@ -47,6 +47,7 @@ describe("defaults", () => {
       sampleRate: 1,
       keep: {},
       recordContent: true,
+      autoLog: true,
     });
   });
 

@@ -65,6 +65,11 @@ export interface TracerConfig {
   keep?: KeepRules;
   /** Record prompts and outputs. With false, only metadata (models, tokens, timings, status). Default true. */
   recordContent?: boolean;
+  /**
+   * An invocation that called an LLM and logged nothing exports one log of its own (the first call's last user message
+   * as input, the last answer as output, metadata `edge_tracer.auto_log: true`), so it shows as a task. Default true.
+   */
+  autoLog?: boolean;
   /** Runs on each log and step before it is buffered: return it (changed or not), or null to drop it. */
   redact?: (item: RedactItem) => RedactItem | null;
   /** Called once per failed export with what was lost and why. */
@@ -113,6 +118,7 @@ export interface ResolvedConfig extends TracerConfig {
   sampleRate: number;
   keep: KeepRules;
   recordContent: boolean;
+  autoLog: boolean;
 }
 
 // Each field is checked by a plain predicate, and every message is ours. zod/mini did this job before, but its
@@ -192,13 +198,14 @@ const fields: Record<keyof TracerConfig, [Check, string]> = {
     'pass an object like `{ errors: true, slowerThanMs: 5000, moreTokensThan: 4000, finishReasons: ["length"] }`',
   ],
   recordContent: [isBoolean, "pass true or false"],
+  autoLog: [isBoolean, "pass true or false (false: an invocation that logs nothing exports its steps without a log)"],
   redact: [isFunction, "pass a function `(item) => item | null`"],
   onExportError: [isFunction, "pass a function `({ destination, reason, count }) => void`"],
 };
 
 // Workers vars are strings: `flushTimeoutMs = "5000"` in wrangler.toml means 5000, `recordContent = "false"` means false.
 const NUMERIC = ["flushTimeoutMs", "maxFieldBytes", "maxSteps", "sampleRate"];
-const BOOLEAN = ["injectStreamUsage", "registerGlobal", "recordContent"];
+const BOOLEAN = ["injectStreamUsage", "registerGlobal", "recordContent", "autoLog"];
 
 /** A var's text as the number or boolean it spells; anything else unchanged, for the check to report. */
 function fromVar(key: string, value: unknown): unknown {
@@ -255,6 +262,7 @@ const defaults = (): Partial<ResolvedConfig> => ({
   sampleRate: 1,
   keep: {},
   recordContent: true,
+  autoLog: true,
   serviceName: "edge-tracer-app",
 });
 

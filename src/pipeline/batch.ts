@@ -8,10 +8,12 @@ import type { Collector } from "../record/collector.js";
 import { attachLeftovers } from "../record/linking.js";
 import { now } from "../util/clock.js";
 import { toText } from "../util/serialize.js";
+import { addAutoLog } from "./auto-log.js";
 import { applyPrivacy } from "./privacy.js";
 
-/** Builds the export batch of a sealed collector. Synchronous: everything it reads has settled or timed out. */
+/** Builds the export batch of a sealed collector, its automatic log first (auto-log.ts). Synchronous: everything it reads has settled or timed out. */
 export function buildBatch(collector: Collector, config: ResolvedConfig): ExportBatch {
+  addAutoLog(collector);
   const loose = new Set(attachLeftovers(collector.steps, collector.logs));
   collector.logs.forEach(settleOutput);
   const { logs, steps } = applyPrivacy(collector.logs, collector.steps, config);
