@@ -17,4 +17,4 @@ export type { Step, StepKind, StepStatus, LlmCall, Choice, ToolCall, Usage, Oper
 export { EdgeTracerError } from "./errors/edge-tracer-error.js";
 export { ConfigError, isConfigError } from "./errors/config-error.js";
 export { queueExporter, type QueueLike } from "./exporters/queue.js";
-export { createQueueConsumer, type QueueConsumer, type MessageBatchLike, type QueueMessageLike } from "./runtime/queue-consumer.js";
+export { createQueueConsumer, type QueueConsumer, type QueueConsumerOptions, type MessageBatchLike, type QueueMessageLike } from "./runtime/queue-consumer.js";

@@ -48,7 +48,7 @@ export async function flushCollector(collector: Collector, exporters: readonly E
     const result = mergeResults(results);
     for (const error of result.errors) guard("onExportError", () => config.onExportError?.(error), undefined);
     if (result.errors.length) {
-      const detail = result.errors.map((e) => `${e.destination}: ${e.count} not delivered (${e.reason})`).join("; ");
+      const detail = result.errors.map((e) => `${e.destination}: ${e.count} ${e.stored ? "stored but refused" : "not delivered"} (${e.reason})`).join("; ");
       console.warn(`[edge-tracer] export failed for part of trace ${collector.traceId}: ${detail}`);
     }
     return result;
