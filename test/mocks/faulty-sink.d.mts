@@ -46,6 +46,7 @@ export interface FaultySink {
   phosphoLogs(): Record<string, any>[];
   /** Spans of delivered phospho `/v3/otl/…` requests. */
   phosphoSpans(): OtlpSpan[];
+  /** Stops the sink; under vitest, then rejects if phospho's server model finds the delivered phospho requests would be refused or lost in part. */
   close(): Promise<void>;
 }
 

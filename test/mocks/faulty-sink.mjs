@@ -91,14 +91,37 @@ export async function startFaultySink(options) {
     phosphoLogs: () => delivered().filter((r) => r.path.startsWith("/v2/log/")).flatMap((r) => JSON.parse(r.body.toString("utf8")).batched_log_events),
     /** Spans of delivered phospho `/v3/otl/…` requests. */
     phosphoSpans: () => delivered().filter((r) => r.path.startsWith("/v3/otl/")).flatMap((r) => decodeOtlpTraces(r.body)),
-    /** @returns {Promise<void>} */
-    close: () =>
-      new Promise((resolve) => {
+    /**
+     * Stops the sink, then rejects if phospho's server (test/phospho-server/model.ts, loaded under vitest) would
+     * refuse or lose part of the phospho requests it delivered: an event refused, a span lost, a failing Steps view.
+     * @returns {Promise<void>}
+     */
+    close: async () => {
+      await new Promise((resolve) => {
         for (const timer of timers) clearTimeout(timer);
-        server.close(() => resolve());
+        server.close(() => resolve(undefined));
         server.closeAllConnections();
-      }),
+      });
+      const problems = await serverModelProblems(delivered());
+      if (problems.length) throw new Error(`faulty-sink: phospho's server would refuse or lose part of what it delivered:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    },
   };
+}
+
+/**
+ * What phospho's server (its model, test/phospho-server/model.ts) would refuse or lose of these delivered requests;
+ * nothing where the TypeScript model cannot load (plain node).
+ * @param {SinkRequest[]} requests
+ * @returns {Promise<string[]>}
+ */
+async function serverModelProblems(requests) {
+  let model;
+  try {
+    model = await import("../phospho-server/model.ts");
+  } catch {
+    return [];
+  }
+  return model.phosphoProblems(requests.map((r) => ({ method: r.method, path: r.path, body: new Uint8Array(r.body) }))).problems;
 }
 
 /** `http://127.0.0.1:<port>` where nothing listens: connecting is refused. */

@@ -51,6 +51,11 @@ export interface MockPhosphoOptions {
   failFirst?: { count: number; status?: number; retryAfter?: string };
   /** Suppress the per-request console line. Default true under vitest. */
   quiet?: boolean;
+  /**
+   * `"strict"` (default): `close()` rejects when the server model found a problem no test took with
+   * `takeServerModelProblems()` (an event refused, a span lost, a failing Steps view…). `"record"`: only records them.
+   */
+  serverModel?: "strict" | "record";
 }
 
 export interface MockPhospho extends PhosphoState {
@@ -60,8 +65,11 @@ export interface MockPhospho extends PhosphoState {
   serverModel: string;
   /** The model's summary of every request so far (counts, failing task views, cross-request problems); null when unavailable. */
   serverModelSummary(): PhosphoSummary | null;
+  /** The server model's problems not taken yet, now taken: a test that sends a bad payload on purpose asserts them. */
+  takeServerModelProblems(): string[];
   /** Polls every 20 ms until predicate(state) is truthy and resolves with that value; rejects after timeoutMs (default 10000). */
   waitFor<T>(predicate: (state: PhosphoState) => T, timeoutMs?: number): Promise<Exclude<T, false | null | undefined | 0 | "">>;
+  /** Stops the server; in strict mode, then rejects listing the model's problems no test took (with the test behind each). */
   close(): Promise<void>;
 }
 

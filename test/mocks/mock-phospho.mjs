@@ -9,7 +9,8 @@ import { decodeOtlpTraces } from "./otlp-schema.mjs";
  *   receivedAt: number, finishedAt: number | null, status: number | null, body: Uint8Array }} PhosphoRequest
  * @typedef {{ logs: Record<string, any>[], spans: OtlpSpan[], requests: PhosphoRequest[], errors: string[], serverModelProblems: string[] }} PhosphoState
  * @typedef {{ apiKey: string, projectId: string, port?: number, delayMs?: number,
- *   status?: number, failFirst?: { count: number, status?: number, retryAfter?: string }, quiet?: boolean }} MockPhosphoOptions
+ *   status?: number, failFirst?: { count: number, status?: number, retryAfter?: string }, quiet?: boolean,
+ *   serverModel?: "strict" | "record" }} MockPhosphoOptions
  */
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
@@ -97,14 +98,14 @@ export function spanProblems(span) {
 
 /**
  * Loads the model of phospho's server (test/phospho-server/model.ts). It is TypeScript: vitest's transform loads it,
- * plain node (npm start, bench) cannot, and then the mock runs without it. Under vitest, with
- * PHOSPHO_SERVER_MODEL_REPORT set, it also loads vitest's `expect` to name the test behind each problem.
+ * plain node (npm start, bench) cannot, and then the mock runs without it. Under vitest it also loads vitest's
+ * `expect`, to name the test behind each problem.
  * @returns {Promise<{ model: any, expect: any } | { unavailable: string }>}
  */
 async function loadServerModel() {
   try {
     const model = await import("../phospho-server/model.ts");
-    const expect = process.env.VITEST && process.env.PHOSPHO_SERVER_MODEL_REPORT ? (await import("vitest")).expect : undefined;
+    const expect = process.env.VITEST ? (await import("vitest")).expect : undefined;
     return { model, expect };
   } catch (err) {
     return { unavailable: /** @type {Error} */ (err).message };
@@ -119,11 +120,7 @@ async function loadServerModel() {
 function reportServerModelProblems(expect, problems) {
   const target = process.env.PHOSPHO_SERVER_MODEL_REPORT;
   if (!target || !problems.length) return;
-  let state = {};
-  try {
-    state = expect?.getState() ?? {};
-  } catch {} // outside a test
-  const { currentTestName: test = null, testPath: file = null } = /** @type {{ currentTestName?: string, testPath?: string }} */ (state);
+  const { test, file } = currentTest(expect);
   if (target === "1") {
     for (const problem of problems) process.stderr.write(`[phospho-model] ${file ?? ""} > ${test ?? "(no test)"}: ${problem}\n`);
   } else {
@@ -132,17 +129,36 @@ function reportServerModelProblems(expect, problems) {
 }
 
 /**
+ * The test running now, as vitest's `expect` knows it (nulls outside a test).
+ * @param {any} expect
+ * @returns {{ test: string | null, file: string | null }}
+ */
+function currentTest(expect) {
+  let state = {};
+  try {
+    state = expect?.getState() ?? {};
+  } catch {} // outside a test
+  const { currentTestName: test = null, testPath: file = null } = /** @type {{ currentTestName?: string, testPath?: string }} */ (state);
+  return { test, file };
+}
+
+/**
  * Starts the strict phospho mock on 127.0.0.1.
  * @param {MockPhosphoOptions} options
  */
 export async function startMockPhospho(options) {
-  const { apiKey, projectId, port = 0, delayMs = 0, status, failFirst, quiet = Boolean(process.env.VITEST) } = options ?? {};
+  const { apiKey, projectId, port = 0, delayMs = 0, status, failFirst, quiet = Boolean(process.env.VITEST), serverModel = "strict" } = options ?? {};
   if (!apiKey || !projectId) throw new Error("startMockPhospho: apiKey and projectId are required");
   /** @type {PhosphoState} */
   const state = { logs: [], spans: [], requests: [], errors: [], serverModelProblems: [] };
   // The server model sees every request that reaches a route (as phospho would process it), whatever this mock answers.
   const loaded = await loadServerModel();
   const serverStore = "model" in loaded ? loaded.model.createServerStore() : null;
+  /** How many of state.serverModelProblems a test has taken (asserted); strict mode fails close() on the rest. */
+  let problemsTaken = 0;
+  /** The test behind each problem, by its index in state.serverModelProblems. */
+  /** @type {string[]} */
+  const problemTests = [];
   let taskCounter = 0;
   let failuresLeft = failFirst?.count ?? 0;
 
@@ -190,7 +206,8 @@ export async function startMockPhospho(options) {
       try {
         const problems = serverStore.add({ method: record.method, path, headers: req.headers, body: record.body })
           .map((/** @type {string} */ problem) => `${where}: ${problem}`);
-        state.serverModelProblems.push(...problems);
+        const { test } = currentTest(/** @type {any} */ (loaded).expect);
+        for (const problem of problems) problemTests[state.serverModelProblems.push(problem) - 1] = test ?? "(no test running)";
         reportServerModelProblems(/** @type {any} */ (loaded).expect, problems);
       } catch (err) {
         state.serverModelProblems.push(`${where}: [model.crash] the server model threw: ${/** @type {Error} */ (err).stack}`);
@@ -291,12 +308,37 @@ export async function startMockPhospho(options) {
     serverModel: "model" in loaded ? "on" : `unavailable: ${loaded.unavailable}`,
     /** @returns {any} */
     serverModelSummary: () => serverStore?.summary() ?? null,
+    /**
+     * The server model's problems not taken yet, which this call takes: a test that sends a bad payload on purpose
+     * asserts them, so that close() does not fail on them.
+     * @returns {string[]}
+     */
+    takeServerModelProblems: () => {
+      const taken = state.serverModelProblems.slice(problemsTaken);
+      problemsTaken = state.serverModelProblems.length;
+      return taken;
+    },
     waitFor,
-    /** @returns {Promise<void>} */
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
+    /**
+     * Stops the server. With `serverModel: "strict"` (the default), then rejects if the model found a problem no test
+     * took: an event refused, a span lost, a task whose Steps view fails, a task logged twice, spans of no task.
+     * @returns {Promise<void>}
+     */
+    close: async () => {
+      await new Promise((resolve) => {
+        server.close(() => resolve(undefined));
         server.closeAllConnections();
-      }),
+      });
+      if (serverModel !== "strict" || !serverStore) return;
+      // Problems that show only across requests (spans of a task no log created) are counted once the mock stops.
+      for (const problem of serverStore.summary().problems) {
+        if (problem.startsWith("[cross.unlogged-task]")) problemTests[state.serverModelProblems.push(`(across requests): ${problem}`) - 1] = "(across requests)";
+      }
+      const left = state.serverModelProblems.slice(problemsTaken);
+      if (!left.length) return;
+      const lines = left.map((problem, i) => `  - ${problemTests[problemsTaken + i] ?? ""}: ${problem}`);
+      problemsTaken = state.serverModelProblems.length;
+      throw new Error(`mock-phospho: phospho's server (test/phospho-server/model.ts) would refuse or lose part of what this test file sent:\n${lines.join("\n")}`);
+    },
   };
 }

@@ -150,6 +150,8 @@ describe("mock-phospho", () => {
     expect(phospho.logs).toHaveLength(1);
     expect(phospho.logs[0]?.["task_id"]).toBe("t1");
     expect(phospho.errors).toHaveLength(2);
+    // phospho itself refuses such a batch whole: its first parse finds the number input.
+    expect(phospho.takeServerModelProblems()).toEqual([expect.stringMatching(/\[v2\.422\] whole batch refused: body\.batched_log_events\.2\.input/)]);
   });
 
   it("rejects a wrong bearer token and malformed JSON", async () => {
@@ -164,6 +166,7 @@ describe("mock-phospho", () => {
     });
     expect(bad.status).toBe(422);
     expect(phospho.errors.length).toBe(errorsBefore + 2);
+    expect(phospho.takeServerModelProblems()).toEqual([expect.stringMatching(/\[v2\.422\] whole batch refused: JSON decode error/)]);
   });
 
   it("decodes an OTLP protobuf export", async () => {
@@ -224,6 +227,11 @@ describe("mock-phospho", () => {
       body: "{}",
     });
     expect(wrongType.status).toBe(415);
+    // The model sees both as phospho would: a span with no task, and a body that is no protobuf.
+    expect(phospho.takeServerModelProblems()).toEqual([
+      expect.stringMatching(/\[v3\.no-task\] span "chat gpt-4o-mini" is stored but has no phospho\.task_id/),
+      expect.stringMatching(/\[v3\.500\] body refused/),
+    ]);
   });
 
   it("waitFor rejects with counts on timeout", async () => {
