@@ -51,7 +51,8 @@ describe("automatic linking", () => {
     await ask(withLog.invocation, "after");
     expect(prompts((await flushed(withLog.invocation, withLog.memory)).logs[0]!.steps)).toEqual(["after"]);
 
-    const noLog = setup();
+    // With the automatic log off (it is on by default: see src/pipeline/auto-log.test.ts).
+    const noLog = setup({ autoLog: false });
     await ask(noLog.invocation, "lonely");
     const batch = await flushed(noLog.invocation, noLog.memory);
     expect(batch.logs).toEqual([]);

@@ -143,8 +143,8 @@ describe("scopes and totals", () => {
 });
 
 describe("loose steps", () => {
-  it("exports the steps of an invocation that logged nothing as loose, with its trace id", () => {
-    const c = collector();
+  it("exports the steps of an invocation that logged nothing as loose, with its trace id (autoLog off)", () => {
+    const c = collector({ autoLog: false });
     llmStep(c, "chat", "a");
     const open = c.startStep(c.root, "custom", "still open");
     const { logs, looseSteps } = batchOf(c);

@@ -24,7 +24,8 @@ const marks = (text: string | undefined) => text?.match(/truncated by edge-trace
 
 /** Records what `record` adds to a fresh collector, builds its batch and clips it to MAX. */
 function clipped(record: (c: Collector) => void): ExportBatch {
-  const c = createCollector(resolveConfig({}));
+  // No automatic log: the steps recorded here stay where the test reads them.
+  const c = createCollector(resolveConfig({ autoLog: false }));
   record(c);
   const batch = buildBatch(c, c.config);
   clipBatch(batch, MAX);

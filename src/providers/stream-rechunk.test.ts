@@ -101,7 +101,8 @@ beforeAll(() => {
 afterAll(() => vi.restoreAllMocks());
 
 const memory = memoryExporter();
-const tracer = createTracer({ exporters: [memory] });
+// No automatic log: each recorded step stays loose, where the test reads it.
+const tracer = createTracer({ exporters: [memory], autoLog: false });
 
 /** Streams `pieces` through a traced fetch; returns the chunks the caller read and the step, without its times and ids. */
 async function throughTracedFetch(url: string, pieces: Uint8Array[]) {
