@@ -57,66 +57,59 @@ async function expectDestructuredExported(): Promise<void> {
 
 const LATE_PATHS = ["/ai-sdk", "/sdk-in-stream"];
 
-describe.each([
-  { name: "workerd, no flag", entry: WORKERS, flags: [] as string[], als: false },
-  { name: "workerd, nodejs_als", entry: WORKERS_ALS, flags: ["nodejs_als"], als: true },
-])("$name", ({ entry, flags, als }) => {
-  let send: Send;
-  let dispose: () => Promise<void>;
-  afterEach(async () => dispose?.());
-  const start = async () => {
-    backends = await startBackends();
-    const worker = await startWorkerd((await modules).get(entry)!, { compatibilityFlags: flags, bindings: SECRETS, routes: backends.routes });
-    dispose = () => worker.dispose();
-    send = async (path) => (await worker.dispatchFetch(`https://app.example${path}`, { method: "POST" })) as unknown as Response;
-  };
-  // Each case starts its own backends and Worker, so no export can be mistaken for another's.
+/**
+ * The cases every runtime runs. `start` starts fresh backends and the app, and returns how to send it a request:
+ * each case has its own, so no export can be mistaken for another's. `exportedBeforeBodyEnds`: no waitUntil, so the
+ * body closes only once the export is done.
+ */
+function lateCallCases(start: () => Promise<Send>, { als, exportedBeforeBodyEnds = false }: { als: boolean; exportedBeforeBodyEnds?: boolean }) {
   for (const path of als ? [...LATE_PATHS, "/instrument"] : LATE_PATHS) {
     it(`${path}: the call made while the body streams is recorded and linked`, async () => {
-      await start();
+      const send = await start();
       expect(await (await send(path)).text()).toBe(STORY);
+      if (exportedBeforeBodyEnds) expect(backends.phospho.logs).toHaveLength(1);
       await expectLateCallExported();
     });
   }
   it("/destructured: every member works detached", async () => {
-    await start();
+    const send = await start();
     expect(await (await send("/destructured")).text()).toBe(STORY);
     await expectDestructuredExported();
   });
+}
+
+describe.each([
+  { name: "workerd, no flag", entry: WORKERS, flags: [] as string[], als: false },
+  { name: "workerd, nodejs_als", entry: WORKERS_ALS, flags: ["nodejs_als"], als: true },
+])("$name", ({ entry, flags, als }) => {
+  let dispose: (() => Promise<void>) | undefined;
+  afterEach(async () => dispose?.());
+  lateCallCases(async () => {
+    backends = await startBackends();
+    const worker = await startWorkerd((await modules).get(entry)!, { compatibilityFlags: flags, bindings: SECRETS, routes: backends.routes });
+    dispose = () => worker.dispose();
+    return async (path) => (await worker.dispatchFetch(`https://app.example${path}`, { method: "POST" })) as unknown as Response;
+  }, { als });
 });
 
 describe.each([
   { name: "EdgeVM, no AsyncLocalStorage", als: false },
   { name: "EdgeVM, Next.js's global AsyncLocalStorage", als: true },
 ])("$name", ({ als }) => {
-  let send: Send;
-  const start = async () => {
+  lateCallCases(async () => {
     backends = await startBackends();
     const vm = startEdgeVm((await edge).get(VERCEL)!, { env: SECRETS, routes: backends.routes, asyncLocalStorage: als, requestContext: true });
-    send = async (path) => (await vm.callRoute(`https://app.example${path}`, { method: "POST" })).response;
-  };
-  for (const path of als ? [...LATE_PATHS, "/instrument"] : LATE_PATHS) {
-    it(`${path}: the call made while the body streams is recorded and linked`, async () => {
-      await start();
-      expect(await (await send(path)).text()).toBe(STORY);
-      await expectLateCallExported();
-    });
-  }
-  it("/destructured: every member works detached", async () => {
-    await start();
-    expect(await (await send("/destructured")).text()).toBe(STORY);
-    await expectDestructuredExported();
-  });
+    return async (path) => (await vm.callRoute(`https://app.example${path}`, { method: "POST" })).response;
+  }, { als });
 });
 
 describe.each([
   { name: "Deno.serve, AsyncLocalStorage from node:async_hooks", als: true },
   { name: "Deno.serve, no AsyncLocalStorage", als: false },
 ])("$name", ({ als }) => {
-  let send: Send;
-  let close: () => Promise<void>;
+  let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
-  const start = async () => {
+  lateCallCases(async () => {
     backends = await startBackends();
     const server = await startDeno((await deno).dir, { routes: backends.routes, env: SECRETS, asyncLocalStorage: als });
     close = async () => {
@@ -124,21 +117,6 @@ describe.each([
       expect(server.stderr()).toBe("");
       await server.close();
     };
-    send = (path) => fetch(`${server.url}${path}`, { method: "POST" });
-  };
-  for (const path of als ? [...LATE_PATHS, "/instrument"] : LATE_PATHS) {
-    it(`${path}: the call made while the body streams is recorded and linked`, async () => {
-      await start();
-      const response = await send(path);
-      expect(await response.text()).toBe(STORY);
-      // No waitUntil in Deno: the body closed only once the export was done.
-      expect(backends.phospho.logs).toHaveLength(1);
-      await expectLateCallExported();
-    });
-  }
-  it("/destructured: every member works detached", async () => {
-    await start();
-    expect(await (await send("/destructured")).text()).toBe(STORY);
-    await expectDestructuredExported();
-  });
+    return (path) => fetch(`${server.url}${path}`, { method: "POST" });
+  }, { als, exportedBeforeBodyEnds: true });
 });
