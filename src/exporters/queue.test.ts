@@ -6,7 +6,8 @@ import { memoryExporter } from "../../test/support/memory-exporter.js";
 import { createTracer, queueExporter, type ExportBatch, type ExportOptions } from "../index.js";
 import v1Message from "../../test/fixtures/queue-message-v1.json" with { type: "json" };
 import v2Message from "../../test/fixtures/queue-message-v2.json" with { type: "json" };
-import { fromEnvelope, MAX_MESSAGE_BYTES, splitBatch, toEnvelope, type QueueEnvelope } from "./queue.js";
+import { MAX_MESSAGE_BYTES, splitBatch } from "./queue.js";
+import { fromEnvelope, toEnvelope, type QueueEnvelope } from "./queue-envelope.js";
 
 /** A Queue binding that keeps what a `contentType: "json"` send would deliver, and checks the size limit. */
 function fakeQueue(options: { fail?: (body: QueueEnvelope) => Error | undefined; hang?: boolean } = {}) {

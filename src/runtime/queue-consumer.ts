@@ -10,7 +10,8 @@ import { consoleExporter } from "../exporters/console.js";
 import type { Exporter, ExportResult } from "../model/exporter.js";
 import { exportError, type ExportError, type PartsOptions } from "../exporters/http.js";
 import { phosphoExporter } from "../exporters/phospho.js";
-import { countOf, fromEnvelope, isQueueExporter, toEnvelope, type PendingDestination, type QueueEnvelope, type QueueLike } from "../exporters/queue.js";
+import { countOf, isQueueExporter, type QueueLike } from "../exporters/queue.js";
+import { fromEnvelope, toEnvelope, type PendingDestination, type QueueEnvelope } from "../exporters/queue-envelope.js";
 
 /** The part of a Queues `Message` we use. */
 export interface QueueMessageLike {
