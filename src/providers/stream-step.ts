@@ -1,11 +1,14 @@
 // Records a streamed (text/event-stream) reply while handing the caller the upstream bytes unchanged, as fast as it reads.
-// Per chunk: the SSE parse and, per event, one JSON.parse and the endpoint's reader. Nothing is copied or buffered.
+// The reply is parsed as it arrives only until its first token (whose time is recorded); the rest is kept and parsed
+// once, when the stream ends. In workerd the bytes go to the caller through native pipes (native-tap.ts); elsewhere
+// through a pull stream (stream-tap.ts) that reads upstream only as fast as the caller does.
 import { now } from "../util/clock.js";
 import type { LlmCall, Step, StepStatus } from "../model/records.js";
 import { guard } from "../util/warn.js";
 import { END, isJsonObject, TOKEN, type Dialect, type Json } from "./dialect.js";
 import { streamedError } from "./errors.js";
 import { createSseParser } from "./sse.js";
+import { nativeTap } from "./native-tap.js";
 import { tapStream, type StreamEnd } from "./stream-tap.js";
 
 export interface StreamContext {
@@ -16,9 +19,14 @@ export interface StreamContext {
   /** The caller's AbortSignal: an abort ends the step at once, even if the caller never reads again. */
   signal: AbortSignal | undefined;
   end(status: Exclude<StepStatus, "open">, error?: unknown): void;
+  /** Keeps the invocation open until `promise` settles: the native pipes outlive the handler. */
+  keepOpen(promise: Promise<unknown>): void;
 }
 
-export function traceStream(response: Response, { step, llm, dialect, maxBytes, signal, end }: StreamContext): Response {
+/** Past this many bytes without a token, stop parsing as the reply arrives: a reply with no text pays no more. */
+const LIVE_PARSE_BYTES = 65_536;
+
+export function traceStream(response: Response, { step, llm, dialect, maxBytes, signal, end, keepOpen }: StreamContext): Response {
   llm.streamed = true;
   const read = dialect?.streamReader?.(llm);
   /** The stream said it was complete ([DONE], or response.completed): a cancel after that is the normal end. */
@@ -54,19 +62,30 @@ export function traceStream(response: Response, { step, llm, dialect, maxBytes, 
   };
   const parser = createSseParser(onEvent);
 
-  const onAbort = () => onEnd("cancelled", signal?.reason);
-  const onChunk = (bytes: Uint8Array) => {
+  const feed = (bytes: Uint8Array) => {
     try {
       parser.feed(bytes);
     } catch (error) {
       llm.parseProblem ??= `the stream could not be parsed: ${String(error)}`;
     }
   };
+  let liveBytes = 0;
+  /** Chunks that came after the first token: kept by reference, parsed once at the end. */
+  const later: Uint8Array[] = [];
+  const readNatively = () => step.firstTokenTime !== undefined || liveBytes > LIVE_PARSE_BYTES;
+  const onBytes = (bytes: Uint8Array) => {
+    if (readNatively()) return void later.push(bytes);
+    liveBytes += bytes.byteLength;
+    feed(bytes);
+  };
+
+  const onAbort = () => onEnd("cancelled", signal?.reason);
   function onEnd(how: StreamEnd, reason?: unknown): void {
     if (ended) return;
     ended = true;
     signal?.removeEventListener("abort", onAbort);
     guard("stream", () => {
+      if (later.length) feed(concat(later));
       // A cut-off last event after a cancel or an error is no parse problem: only a finished stream flushes it.
       if (how === "done") parser.end();
       // Every dialect we read marks its end ([DONE], response.completed). A stream that just stops may be cut short:
@@ -78,9 +97,11 @@ export function traceStream(response: Response, { step, llm, dialect, maxBytes, 
       else end(how === "cancelled" || isAbort(reason) ? "cancelled" : "error", reason);
     }, undefined);
   }
-  signal?.addEventListener("abort", onAbort, { once: true });
+  const body = nativeTap(response.body!, { onBytes, readNatively, onEnd }, signal, keepOpen);
+  // The pull stream has no native pipe to learn of an abort: the caller's signal says it.
+  if (!body) signal?.addEventListener("abort", onAbort, { once: true });
 
-  const traced = new Response(tapStream(response.body!, onChunk, onEnd), {
+  const traced = new Response(body ?? tapStream(response.body!, onBytes, onEnd), {
     status: response.status,
     statusText: response.statusText,
     headers: response.headers,
@@ -88,6 +109,18 @@ export function traceStream(response: Response, { step, llm, dialect, maxBytes, 
   // A new Response loses these; keep them so the caller sees what it would have seen.
   Object.defineProperties(traced, { url: { value: response.url }, redirected: { value: response.redirected } });
   return traced;
+}
+
+/** One buffer of `chunks`, so the end parse decodes once. */
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((length, chunk) => length + chunk.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
 }
 
 export const isAbort = (error: unknown) => (error as { name?: string } | null)?.name === "AbortError";

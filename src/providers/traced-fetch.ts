@@ -132,7 +132,7 @@ function startCall(target: Recording | undefined, input: RequestInfo | URL, init
         return response;
       }
       if (response.body && (response.headers.get("content-type") ?? "").includes("text/event-stream")) {
-        return traceStream(response, { step, llm, dialect, maxBytes, signal, end });
+        return traceStream(response, { step, llm, dialect, maxBytes, signal, end, keepOpen: collector.keepOpenUntil });
       }
       readCopy(response, (text) => {
         try {

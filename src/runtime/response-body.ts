@@ -2,8 +2,9 @@
 // SDK's `streamText`, an SDK call inside a returned ReadableStream) make their LLM calls only when the body is
 // pulled, after the handler returned: those calls belong to the invocation, and its flush must wait for them.
 //
-// The body is watched through a pipe, not read in JavaScript: workerd's IdentityTransformStream moves the bytes
-// natively; elsewhere a TransformStream with no transform passes each chunk along as it is.
+// The body is watched through a pipe: a TransformStream with no transform passes each chunk along as it is. A
+// provider's stream the traced fetch handed out in workerd needs none: its own native pipe tells when it was read.
+import { whenRead } from "../providers/native-tap.js";
 
 /** The part of a Response we need to tell one with a body to watch. */
 interface ResponseLike {
@@ -12,9 +13,6 @@ interface ResponseLike {
   bodyUsed?: boolean;
   webSocket?: unknown;
 }
-
-type Pipe = { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
-const Identity = (globalThis as { IdentityTransformStream?: new () => Pipe }).IdentityTransformStream;
 
 const isWatchable = (value: unknown): value is ResponseLike & Response => {
   const response = value as ResponseLike | null | undefined;
@@ -38,9 +36,13 @@ const isWatchable = (value: unknown): value is ResponseLike & Response => {
  */
 export function watchBody<T>(result: T, onEnd: () => void, beforeClose?: () => Promise<unknown>): T {
   if (!isWatchable(result)) return result;
-  const pipe: Pipe = beforeClose
-    ? new TransformStream<Uint8Array, Uint8Array>({ flush: () => (onEnd(), beforeClose().then(() => undefined)) })
-    : Identity ? new Identity() : new TransformStream<Uint8Array, Uint8Array>();
-  result.body!.pipeTo(pipe.writable).then(onEnd, onEnd);
+  const body = result.body!;
+  // A provider's stream returned as it came (workerd): its native pipe already says when the client has read it.
+  const read = beforeClose ? undefined : whenRead(body);
+  if (read) return void read.then(onEnd, onEnd), result;
+  // A TransformStream with no transform: workerd cannot pipe its own transform streams (IdentityTransformStream,
+  // CompressionStream…) into each other, and a body may be one of them.
+  const pipe = new TransformStream<Uint8Array, Uint8Array>(beforeClose && { flush: () => (onEnd(), beforeClose().then(() => undefined)) });
+  body.pipeTo(pipe.writable).then(onEnd, onEnd);
   return new Response(pipe.readable, result) as T;
 }
