@@ -16,8 +16,9 @@ const FORBIDDEN = ["process", "Buffer", "require", "setImmediate"];
  * steps too; one clipping pass), +0.1 KB.
  * 22 KB → 23 KB: phospho keeps what we send (issue 12): span attributes laid out so its unpacking cannot fail,
  * real token counts on each log, the automatic log, ids coerced, +1.3 KB.
+ * 23 KB → 24 KB: streams at native speed in workerd (tee and native pipes beside the pull stream), +0.5 KB.
  */
-const BUDGET_B_GZIP = 23 * 1024;
+const BUDGET_B_GZIP = 24 * 1024;
 
 /**
  * Bundles `entry` as a Worker would, with every forbidden global (also as `globalThis.x`, `self.x`, `global.x`)
