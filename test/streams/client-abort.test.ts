@@ -1,50 +1,86 @@
-// A real HTTP client that disconnects mid-stream, not only a reader's cancel(): for the proxy and SDK patterns,
-// in workerd, every abort must end the step `cancelled` with the upstream cancelled, no uncaught error and no
-// parse problem from the cut-off last event.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// A real HTTP client that disconnects mid-stream, not only a reader's cancel(): for the proxy and SDK patterns, in
+// workerd (native pipes) and Deno (the pull stream), every abort must end the step `cancelled` with the upstream
+// cancelled, no uncaught error and no parse problem from the cut-off last event.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import type { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Miniflare } from "miniflare";
 import { startMockOtlp, type MockOtlp } from "../mocks/mock-otlp.mjs";
+import { bundleEntries } from "../runtimes/support/bundle.js";
+import { denoBinary } from "../runtimes/support/deno.js";
 import { bundleWorker } from "../support/workerd.js";
-import { Miniflare as MiniflareClass } from "miniflare";
 import { startSlowUpstream } from "./slow-upstream.js";
 
 const RUNS = Number(process.env.ABORT_RUNS ?? 10);
 const CHUNKS = 200;
 
+/** A runtime serving the stream-abort Worker on a real loopback port; `log()` is everything it printed. */
+interface Served {
+  url: URL;
+  log(): string;
+  close(): Promise<void>;
+}
+
 let upstream: Awaited<ReturnType<typeof startSlowUpstream>>;
 let collector: MockOtlp;
-let worker: Miniflare;
-let url: URL;
-let workerLog = "";
 
 beforeAll(async () => {
   upstream = await startSlowUpstream(CHUNKS, 5);
   collector = await startMockOtlp();
-  worker = new MiniflareClass({
+});
+afterAll(async () => void (await Promise.all([upstream?.close(), collector?.close()])));
+
+async function serveInWorkerd(): Promise<Served> {
+  let log = "";
+  const worker = new Miniflare({
     modules: [{ type: "ESModule", path: "worker.js", contents: await bundleWorker("test/workers/stream-abort.ts") }],
     compatibilityDate: "2026-05-01",
     bindings: { UPSTREAM_URL: upstream.url, OTLP_URL: `${collector.url}/v1/traces` },
-    // A real port for a real client; what the Worker prints is kept to look for uncaught errors.
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.on("data", (chunk) => (workerLog += chunk));
-      stderr.on("data", (chunk) => (workerLog += chunk));
+      stdout.on("data", (chunk) => (log += chunk));
+      stderr.on("data", (chunk) => (log += chunk));
     },
   });
-  url = await worker.ready;
-});
+  return { url: await worker.ready, log: () => log, close: () => worker.dispose() };
+}
 
-afterAll(async () => {
-  await worker?.dispose();
-  await Promise.all([upstream?.close(), collector?.close()]);
-});
+async function serveInDeno(): Promise<Served> {
+  const dir = await mkdtemp(join(tmpdir(), "edge-tracer-abort-"));
+  const bundle = (await bundleEntries(["test/streams/deno-entry.ts"], "esm")).get("test/streams/deno-entry.ts")!;
+  await writeFile(join(dir, "server.mjs"), bundle);
+  const child = spawn(denoBinary, ["run", "--no-prompt", "--allow-net=127.0.0.1", "--ignore-env", "server.mjs", upstream.url, `${collector.url}/v1/traces`], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, DENO_NO_UPDATE_CHECK: "1", DENO_DIR: join(dir, "deno-dir"), NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  child.stderr.on("data", (chunk) => (log += chunk));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on("line", (line) => (line.startsWith("{") ? resolve(JSON.parse(line).port) : (log += `${line}\n`)));
+    child.once("exit", (code) => reject(new Error(`deno exited (${code}):\n${log}`)));
+  });
+  return {
+    url: new URL(`http://127.0.0.1:${port}`),
+    log: () => log,
+    close: async () => {
+      child.kill("SIGTERM");
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
-/** Reads a few chunks of the Worker's streamed answer, then aborts the connection the way a browser tab closing does. */
-async function readThenAbort(path: string): Promise<number> {
+/** Reads a few chunks of the streamed answer, then drops the connection the way a browser tab closing does. */
+async function readThenAbort(url: URL): Promise<number> {
   const abort = new AbortController();
-  const response = await fetch(new URL(path, url), { signal: abort.signal });
+  const response = await fetch(url, { signal: abort.signal });
   const reader = response.body!.getReader();
   let bytes = 0;
   while (bytes < 200) {
@@ -57,12 +93,19 @@ async function readThenAbort(path: string): Promise<number> {
   return bytes;
 }
 
-describe.each(["/proxy", "/sdk"])("a client that disconnects from %s", (path) => {
-  it(`${RUNS}/${RUNS} times: the step ends cancelled, the upstream is cancelled, no uncaught error, no parse problem`, async () => {
+describe.each([
+  { runtime: "workerd", serve: serveInWorkerd },
+  { runtime: "Deno", serve: serveInDeno },
+])("$runtime", ({ serve }) => {
+  let served: Served;
+  beforeAll(async () => void (served = await serve()));
+  afterAll(async () => served?.close());
+
+  it.each(["/proxy", "/sdk"])(`a client that disconnects from %s, ${RUNS}/${RUNS} times: the step ends cancelled, the upstream is cancelled, no uncaught error, no parse problem`, async (path) => {
     const before = upstream.streams.length;
     const spansBefore = collector.spans.length;
     for (let i = 0; i < RUNS; i++) {
-      expect(await readThenAbort(path)).toBeGreaterThan(0);
+      expect(await readThenAbort(new URL(path, served.url))).toBeGreaterThan(0);
       const stream = upstream.streams[before + i]!;
       // The upstream saw its connection closed well before the end: the cancel reached it.
       await Promise.race([stream.closed, new Promise((_, reject) => setTimeout(() => reject(new Error(`upstream ${i} kept streaming`)), 5_000))]);
@@ -74,6 +117,6 @@ describe.each(["/proxy", "/sdk"])("a client that disconnects from %s", (path) =>
     }, 15_000);
     expect(llmSteps.map((span) => span.attributes["edge_tracer.step.status"])).toEqual(Array(RUNS).fill("cancelled"));
     for (const span of llmSteps) expect(span.attributes["edge_tracer.parse_problem"]).toBeUndefined();
-    expect(workerLog).not.toMatch(/Uncaught|Network connection lost/);
+    expect(served.log()).not.toMatch(/Uncaught|Network connection lost/);
   });
 });

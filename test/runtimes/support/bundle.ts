@@ -36,7 +36,7 @@ export async function bundleEntries(entries: string[], format: "esm" | "iife"): 
     ...(format === "esm"
       ? { conditions: ["workerd", "worker", "browser"], external: ["node:*"], plugins: [keepBareImports] }
       : { conditions: ["edge-light", "worker", "browser"], globalName: "__example" }),
-    alias: { "edge-tracer": "./src/index.ts" },
+    alias: { "edge-tracer/otlp": "./src/otlp.ts", "edge-tracer": "./src/index.ts" },
     logLevel: "silent",
   });
   const output = (entry: string) => result.outputFiles.find((file) => file.path.endsWith(`/${basename(entry, ".ts")}.js`))!.text;
