@@ -15,6 +15,7 @@
 //   cancels the upstream body and workerd closes the upstream connection.
 // - An aborted pipe errors its destination: after a cancel, the bytes read natively are lost. The step keeps its
 //   status, its time to first token and what was read before it.
+import { register } from "./handed-out.js";
 import type { StreamEnd } from "./stream-tap.js";
 
 export interface NativeTapHooks {
@@ -30,16 +31,6 @@ type Pipe = { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uin
 // Looked up once: workerd defines it; Deno, Vercel Edge and Node do not.
 const Identity = (globalThis as { IdentityTransformStream?: new () => Pipe }).IdentityTransformStream;
 const CANCELLED = "the consumer cancelled the stream";
-
-// The streams this file handed out, each with the end of its native pipe: a Worker that returns one as its response
-// body needs no second pipe to know when the client has read it (workerd cannot pipe one transform stream into
-// another). Weak: each goes with its request.
-const handedOut = new WeakMap<ReadableStream<Uint8Array>, Promise<unknown>>();
-
-/** When `stream` is one nativeTap handed out: a promise that settles once the caller has read or cancelled it. */
-export function whenRead(stream: ReadableStream<Uint8Array>): Promise<unknown> | undefined {
-  return handedOut.get(stream);
-}
 
 /**
  * The stream to hand the caller, or undefined where there are no native pipes. `keepOpen` receives the promises
@@ -72,7 +63,7 @@ export function nativeTap(
     setTimeout(() => ended || stop.abort(CANCELLED), 0);
   });
   keepOpen(callerPipe);
-  handedOut.set(toCaller.readable, callerPipe);
+  register(toCaller.readable, { read: callerPipe });
 
   keepOpen(
     (async () => {

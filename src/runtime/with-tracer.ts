@@ -44,11 +44,10 @@ export async function withTracer<T>(
       return guard("withTracer", () => {
         let ended!: () => void;
         const watched = watchBody(result, () => ended(), waitUntil ? undefined : flush);
-        if (watched !== result) {
-          bodyOpen = true;
-          collector.keepOpenUntil(new Promise<void>((resolve) => (ended = resolve)));
-        }
-        return watched;
+        if (!watched) return result;
+        bodyOpen = true;
+        collector.keepOpenUntil(new Promise<void>((resolve) => (ended = resolve)));
+        return watched as T;
       }, result);
     });
   } finally {
