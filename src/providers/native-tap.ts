@@ -3,7 +3,7 @@
 // in one piece, parsed once at the end. Where the runtime has no IdentityTransformStream it returns undefined and
 // the caller uses tapStream (the pull-through stream) instead.
 //
-// Why this shape (measured in workerd with `node bench/stream-designs.mjs`; docs/performance.md has the figures):
+// Why this shape (designs measured in workerd with `node bench/stream-designs.mjs`; `npm run bench` prices it):
 // - tee() gives the caller its bytes untouched; a JavaScript pull stream costs ~25 µs of CPU per chunk, a native
 //   pipe under 1 µs, and the whole design ~3 µs.
 // - The caller's branch goes through a native pipe because a pipe's rejection is the only way to learn, without
