@@ -1,6 +1,7 @@
 // The floor plan of src/, kept by dependency-cruiser in `npm test` (`npm run lint:deps`). Layers, bottom to top;
 // a module imports only from its own layer or below. No cycle, type imports included. No Node module in src/.
-// Tests beside the code (`*.test.ts`) may import anything, Node's modules included: they run in Node.
+// Tests beside the code (`*.test.ts`) may import from any layer; they may not import Node's modules either
+// (ESLint checks them: a test that needs Node lives in test/).
 /** @type {string[][]} bottom first */
 const LAYERS = [
   ["util", "errors"],

@@ -11,7 +11,7 @@ export interface AsyncLocalStorageLike<T> {
 }
 
 /**
- * An `AsyncLocalStorage` class, e.g. `import { AsyncLocalStorage } from "node:async_hooks"` in your code.
+ * An `AsyncLocalStorage` class, such as the one `node:async_hooks` exports, imported in your code.
  */
 export type AsyncLocalStorageClass = new () => AsyncLocalStorageLike<any>;
 

@@ -1,10 +1,10 @@
 // The linking rule through the public API: which log each step lands in, scopes, ids and metadata.
-// A unit test in Node (AsyncLocalStorage from node:async_hooks) against the loopback mock LLM of test/mocks.
+// It needs Node's AsyncLocalStorage or fs, so it lives in test/ and src/ stays free of Node imports.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMockLlm, type MockLlm } from "../../test/mocks/mock-llm.mjs";
-import { memoryExporter } from "../../test/support/memory-exporter.js";
-import { createTracer, type Invocation, type TraceHandle } from "../index.js";
+import { startMockLlm, type MockLlm } from "./mocks/mock-llm.mjs";
+import { memoryExporter } from "./support/memory-exporter.js";
+import { createTracer, type Invocation, type TraceHandle } from "../src/index.js";
 
 let llm: MockLlm;
 beforeAll(async () => (llm = await startMockLlm()));

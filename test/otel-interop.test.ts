@@ -1,10 +1,10 @@
 // Interop with @opentelemetry/api: a user's span becomes a step; another SDK's active span becomes our parent.
-// A unit test in Node, with AsyncLocalStorage from node:async_hooks.
+// It needs Node's AsyncLocalStorage or fs, so it lives in test/ and src/ stays free of Node imports.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { context, ROOT_CONTEXT, trace, type Context, type ContextManager } from "@opentelemetry/api";
 import { afterEach, expect, it } from "vitest";
-import { memoryExporter } from "../../test/support/memory-exporter.js";
-import { withTracer } from "../index.js";
+import { memoryExporter } from "./support/memory-exporter.js";
+import { withTracer } from "../src/index.js";
 
 afterEach(() => {
   trace.disable();
@@ -52,7 +52,7 @@ it("makes another SDK's active span the parent of our root span", async () => {
 
 it("registers under the version of @opentelemetry/api that package.json depends on", async () => {
   const { readFileSync } = await import("node:fs");
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
-  const source = readFileSync(new URL("./register.ts", import.meta.url), "utf8");
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  const source = readFileSync(new URL("../src/otel/register.ts", import.meta.url), "utf8");
   expect(source).toContain(`OTEL_API_VERSION = "${pkg.dependencies["@opentelemetry/api"]}"`);
 });

@@ -1,10 +1,10 @@
 // instrument(): each fetch, scheduled and queue event in its own invocation, config resolved per env.
-// A unit test in Node, with AsyncLocalStorage from node:async_hooks.
+// It needs Node's AsyncLocalStorage or fs, so it lives in test/ and src/ stays free of Node imports.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { memoryExporter } from "../../test/support/memory-exporter.js";
-import { currentInvocation, instrument, log } from "../index.js";
-import { resetWarnings } from "../util/warn.js";
+import { memoryExporter } from "./support/memory-exporter.js";
+import { currentInvocation, instrument, log } from "../src/index.js";
+import { resetWarnings } from "../src/util/warn.js";
 
 afterEach(() => {
   vi.restoreAllMocks();

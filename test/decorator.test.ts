@@ -1,12 +1,12 @@
 // trace() as a TS 5 (standard) method decorator, compiled the way a user's bundler does it.
-// A unit test in Node: the fixture (test/fixtures/decorated-bot.ts) is bundled with esbuild, then imported.
+// It needs Node's AsyncLocalStorage or fs, so it lives in test/ and src/ stays free of Node imports.
 import { pathToFileURL } from "node:url";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { expect, it } from "vitest";
-import type { ExportBatch } from "../index.js";
+import type { ExportBatch } from "../src/index.js";
 
 it("scopes each call of a decorated method, keeping `this`, arguments and the return value", async () => {
   const bundled = await build({
