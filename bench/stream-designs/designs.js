@@ -35,7 +35,9 @@
 //   that stops at [DONE] before the body ends still gets a complete step).
 // - The rejection handlers only run if their promises are in ctx.waitUntil: without it, a client disconnect tears
 //   the request down and the step stays open (the upstream is closed anyway).
-import { createSseParser } from "./sse.js";
+// The library's own SSE parser and pull stream: the designs differ only in how the bytes travel.
+import { createSseParser } from "../../src/providers/sse.ts";
+import { tapStream } from "../../src/providers/stream-tap.ts";
 
 export const newStep = () => ({ status: "open", start: Date.now(), ttft: undefined, events: 0, text: "", complete: false, failed: false, parseProblem: undefined, bytes: 0, reason: undefined });
 
@@ -87,36 +89,6 @@ function concat(chunks) {
 
 const respond = (body, response) => new Response(body, response);
 
-/** src/providers/stream-tap.ts, as JS: pull-based, no read-ahead, its cancel tells the caller went away. */
-function tapStream(body, onChunk, onEnd) {
-  const reader = body.getReader();
-  return new ReadableStream(
-    {
-      async pull(controller) {
-        let result;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          onEnd("error", error);
-          controller.error(error);
-          return;
-        }
-        if (result.done) {
-          controller.close();
-          onEnd("done");
-          return;
-        }
-        controller.enqueue(result.value);
-        onChunk(result.value);
-      },
-      cancel(reason) {
-        onEnd("cancelled", reason);
-        return reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
 
 /** A: today's design. */
 export function today(response, { step, signal, done }) {
@@ -155,7 +127,6 @@ export function refs(response, { step, signal, done }) {
     signal?.removeEventListener("abort", onAbort);
     if (rest.length) parser.feed(concat(rest));
     if (how === "done") parser.end();
-    else step.droppedTail = parser.drop(); // cut short: a last event without its blank line is not a parse problem
     finish(step, how, reason);
     done(step);
   }
@@ -228,7 +199,6 @@ function native(firstToken) {
       ended = true;
       signal?.removeEventListener("abort", onAbort);
       if (how === "done") parser.end();
-      else step.droppedTail = parser.drop();
       finish(step, how, reason);
       done(step);
     };
@@ -308,7 +278,6 @@ export function sink(response, { step, signal, done, waitUntil }) {
     signal?.removeEventListener("abort", onAbort);
     if (rest.length) parser.feed(concat(rest));
     if (how === "done") parser.end();
-    else step.droppedTail = parser.drop();
     finish(step, how, reason);
     done(step);
   };
@@ -348,7 +317,6 @@ function byobDesign(BATCH, viaPipe) {
       ended = true;
       signal?.removeEventListener("abort", onAbort);
       if (how === "done") parser.end();
-      else step.droppedTail = parser.drop();
       finish(step, how, reason);
       done(step);
     };
